@@ -1,0 +1,20 @@
+# smscope — the two commands: `make demo` and `make test`.
+.PHONY: install test demo lint bench clean
+
+install:
+	@bash scripts/install.sh
+
+test: install
+	.venv/bin/python -m pytest -n 2
+
+demo: install
+	.venv/bin/smscope demo
+
+lint: install
+	.venv/bin/ruff check src tests bench
+
+bench: install
+	.venv/bin/python bench/import.py
+
+clean:
+	rm -rf .venv .pytest_cache .hypothesis .ruff_cache

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The one script that installs what smscope and its tests need (make install / test /
+# demo and .ci/run all call it). Idempotent: it does the work only when something
+# changed. Python packages come from requirements.lock (exact versions); system
+# packages are installed only when missing and only when running as root.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+  echo "smscope needs Python 3.11 or newer; set PYTHON=/path/to/python3.11" >&2
+  exit 1
+fi
+
+if [ ! -x .venv/bin/python ]; then
+  echo "creating .venv" >&2
+  "$PYTHON" -m venv .venv
+fi
+
+stamp=.venv/.smscope-installed
+if [ ! -f "$stamp" ] || [ requirements.lock -nt "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  echo "installing Python packages from requirements.lock" >&2
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+  touch "$stamp"
+fi
+
+# PostgreSQL server binaries for the storage tests (skipped with a reason if absent).
+have_pg() { command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; }
+if ! have_pg && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "installing the PostgreSQL server (Debian package)" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+fi

@@ -1,0 +1,145 @@
+"""The blacklist (opt-out list): numbers that asked to receive nothing more.
+
+A blacklisted number is never texted again. Adding a number blacklists its contact;
+removing it (always logged, never silent) makes the contact active again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from smscope import numbers
+from smscope.contacts.book import insert_ignore, set_state
+from smscope.csvio import SafeCsvWriter, open_export
+from smscope.db.tables import BlacklistEntry, BlacklistLog, Contact
+from smscope.db.types import utcnow
+from smscope.errors import NotFoundError, UsageError
+from smscope.pagination import Page, check_limit, decode_cursor, encode_cursor
+
+SOURCES = ("manual", "import", "api", "stop_reply", "provider_optout")
+EXPORT_COLUMNS = ["number", "reason", "source", "actor", "created_at"]
+
+
+def entry_to_json(entry: BlacklistEntry) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "number": entry.number,
+        "reason": entry.reason,
+        "source": entry.source,
+        "actor": entry.actor,
+        "campaign_id": entry.campaign_id,
+        "created_at": entry.created_at,
+    }
+
+
+def add(session: Session, number: str, *, reason: str = "", source: str = "manual",
+        actor: str = "cli", default_region: str | None = None,
+        campaign_id: int | None = None, reply_id: int | None = None
+        ) -> tuple[BlacklistEntry, bool]:
+    """Blacklist a number; returns (entry, created). Already there: nothing changes."""
+    if source not in SOURCES:
+        raise ValueError(f"unknown blacklist source {source!r}")
+    e164 = numbers.normalize(number, default_region)
+    existing = session.scalar(select(BlacklistEntry).where(BlacklistEntry.number == e164))
+    if existing is not None:
+        return existing, False
+    now = utcnow()
+    session.execute(insert_ignore(session, BlacklistEntry, ["number"]), [{
+        "number": e164, "reason": reason, "source": source, "actor": actor,
+        "campaign_id": campaign_id, "reply_id": reply_id, "created_at": now,
+    }])
+    entry = session.scalars(select(BlacklistEntry).where(BlacklistEntry.number == e164)).one()
+    session.add(BlacklistLog(number=e164, action="add", reason=reason, source=source,
+                             actor=actor, at=now))
+    contact = session.scalar(select(Contact).where(Contact.number == e164))
+    if contact is not None:
+        why = f"blacklisted ({source})" + (f": {reason}" if reason else "")
+        set_state(session, contact, "blacklisted", why, actor=actor)
+    return entry, True
+
+
+def remove(session: Session, number: str, *, reason: str = "", actor: str = "cli",
+           default_region: str | None = None) -> BlacklistEntry:
+    """Take a number off the blacklist (logged); its contact becomes active again."""
+    e164 = numbers.normalize(number, default_region)
+    entry = session.scalar(select(BlacklistEntry).where(BlacklistEntry.number == e164))
+    if entry is None:
+        raise NotFoundError(f"{e164} is not on the blacklist")
+    session.execute(delete(BlacklistEntry).where(BlacklistEntry.id == entry.id))
+    session.add(BlacklistLog(number=e164, action="remove", reason=reason, source="manual",
+                             actor=actor))
+    contact = session.scalar(select(Contact).where(Contact.number == e164))
+    if contact is not None and contact.state == "blacklisted":
+        why = "removed from the blacklist" + (f": {reason}" if reason else "")
+        set_state(session, contact, "active", why, actor=actor)
+    return entry
+
+
+def check(session: Session, number: str, *, default_region: str | None = None
+          ) -> BlacklistEntry | None:
+    e164 = numbers.normalize(number, default_region)
+    return session.scalar(select(BlacklistEntry).where(BlacklistEntry.number == e164))
+
+
+def is_blacklisted(session: Session, e164: str) -> bool:
+    return session.scalar(
+        select(BlacklistEntry.id).where(BlacklistEntry.number == e164)) is not None
+
+
+def list_entries(session: Session, *, search: str | None = None, cursor: str | None = None,
+                 limit: int | None = None) -> Page[dict[str, Any]]:
+    """One page of the blacklist, oldest first; ``search`` matches number or reason."""
+    limit = check_limit(limit)
+    query = select(BlacklistEntry).order_by(BlacklistEntry.id)
+    if search:
+        like = f"%{search.strip()}%"
+        query = query.where(BlacklistEntry.number.like(like) | BlacklistEntry.reason.ilike(like))
+    after = decode_cursor(cursor)
+    if after is not None:
+        query = query.where(BlacklistEntry.id > after)
+    entries = list(session.scalars(query.limit(limit + 1)))
+    more = len(entries) > limit
+    entries = entries[:limit]
+    return Page([entry_to_json(e) for e in entries],
+                encode_cursor(entries[-1].id) if more and entries else None)
+
+
+def history(session: Session, number: str, *, default_region: str | None = None
+            ) -> list[dict[str, Any]]:
+    e164 = numbers.normalize(number, default_region)
+    rows = session.scalars(select(BlacklistLog).where(BlacklistLog.number == e164)
+                           .order_by(BlacklistLog.id))
+    return [{"number": r.number, "action": r.action, "reason": r.reason, "source": r.source,
+             "actor": r.actor, "at": r.at} for r in rows]
+
+
+def _all_entries(session: Session, batch: int = 5000) -> Iterator[BlacklistEntry]:
+    after = 0
+    while True:
+        rows = list(session.scalars(select(BlacklistEntry).where(BlacklistEntry.id > after)
+                                    .order_by(BlacklistEntry.id).limit(batch)))
+        if not rows:
+            return
+        yield from rows
+        after = rows[-1].id
+        session.expunge_all()
+
+
+def export_csv(session: Session, path: str | Path, format_time: Any = str) -> int:
+    """Write the whole blacklist as a CSV export; returns the number of rows."""
+    try:
+        stream = open_export(path)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+    count = 0
+    with stream:
+        writer = SafeCsvWriter(stream, EXPORT_COLUMNS, raw_columns=["number"])
+        for e in _all_entries(session):
+            writer.writerow([e.number, e.reason, e.source, e.actor, format_time(e.created_at)])
+            count += 1
+    return count

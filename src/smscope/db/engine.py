@@ -1,0 +1,210 @@
+"""Opening the database: SQLite by default, PostgreSQL by URL, schema kept current.
+
+The only place that knows about engines, pragmas and migrations. Everything else gets
+a :class:`Database` and asks it for a session (reads) or a transaction (writes).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from smscope.errors import DatabaseError, SchemaOutdatedError
+
+log = logging.getLogger(__name__)
+
+#: execution option that makes a SQLite transaction take the write lock at BEGIN
+_WRITE = "smscope_write"
+
+
+def normalize_url(url: str) -> str:
+    """Accept the spellings people use and pick the drivers smscope ships with.
+
+    ``postgres://`` and ``postgresql://`` get the psycopg 3 driver; a bare path is a
+    SQLite file.
+    """
+    url = url.strip()
+    if not url:
+        raise DatabaseError("the database URL is empty; set database_url or SMSCOPE_DATABASE_URL")
+    if "://" not in url:
+        return f"sqlite:///{url}"
+    scheme, rest = url.split("://", 1)
+    if scheme in ("postgres", "postgresql"):
+        return f"postgresql+psycopg://{rest}"
+    return url
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # Take transactions away from the sqlite3 module so that BEGIN is ours (see _begin).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    for pragma in (
+        "journal_mode=WAL",  # readers never block the writer
+        "synchronous=NORMAL",  # durable at checkpoints; safe with WAL
+        "foreign_keys=ON",
+        "busy_timeout=30000",  # wait for the writer instead of failing at once
+        "cache_size=-65536",  # 64 MiB page cache
+        "temp_store=MEMORY",
+    ):
+        cursor.execute(f"PRAGMA {pragma}")
+    cursor.close()
+
+
+def _sqlite_begin(conn: Any) -> None:
+    # A deferred transaction that later writes can fail with SQLITE_BUSY without
+    # waiting (lock upgrade deadlock); writers therefore take the lock at BEGIN.
+    immediate = conn.get_execution_options().get(_WRITE, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _alembic_config() -> AlembicConfig:
+    cfg = AlembicConfig()
+    location = resources.files("smscope.db") / "migrations"
+    cfg.set_main_option("script_location", str(location))
+    return cfg
+
+
+class Database:
+    """One database: an engine, session factories, and its schema's state."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = normalize_url(url)
+        try:
+            parsed = make_url(self.url)
+        except sa_exc.ArgumentError:
+            raise DatabaseError(
+                f"{url!r} is not a database URL; use sqlite:///path/to/file.db "
+                "or postgresql://user:password@host:port/dbname"
+            ) from None
+        self.backend = parsed.get_backend_name()
+        if self.backend not in ("sqlite", "postgresql"):
+            raise DatabaseError(
+                f"unsupported database {self.backend!r}; smscope runs on SQLite or PostgreSQL"
+            )
+        self.display_url = parsed.render_as_string(hide_password=True)
+        kwargs: dict[str, Any] = {"echo": echo}
+        if self.backend == "sqlite":
+            database = parsed.database or ""
+            if database and database != ":memory:":
+                folder = Path(database).expanduser().resolve().parent
+                if not folder.is_dir():
+                    raise DatabaseError(
+                        f"cannot create the database {database}: folder {folder} does not exist"
+                    )
+            kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
+        else:
+            kwargs.update(pool_pre_ping=True, pool_size=5, max_overflow=10)
+        self.engine: Engine = create_engine(self.url, **kwargs)
+        if self.backend == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", _sqlite_begin)
+        self._read = sessionmaker(bind=self.engine, expire_on_commit=False)
+        self._write = sessionmaker(
+            bind=self.engine.execution_options(**{_WRITE: True}), expire_on_commit=False
+        )
+
+    # ------------------------------------------------------------------ sessions
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session for reading (and small writes the caller commits itself)."""
+        with self._guard(), self._read() as session:
+            yield session
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A write transaction: committed when the block ends, rolled back on error."""
+        with self._guard(), self._write() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        try:
+            yield
+        except sa_exc.OperationalError as exc:
+            if exc.connection_invalidated or "connect" in str(exc.orig).lower():
+                raise DatabaseError(
+                    f"cannot reach the database {self.display_url}: {_first_line(exc.orig)}; "
+                    "check database_url / SMSCOPE_DATABASE_URL"
+                ) from None
+            raise
+
+    # ------------------------------------------------------------------ schema
+
+    def current_revision(self) -> str | None:
+        """The schema revision stored in the database (None for an empty database)."""
+        with self._guard(), self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    @staticmethod
+    def head_revision() -> str:
+        head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+        assert head is not None
+        return head
+
+    def upgrade(self) -> tuple[str | None, str]:
+        """Apply every pending migration; returns (revision before, revision after)."""
+        before = self.current_revision()
+        cfg = _alembic_config()
+        with self._guard(), self.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+        return before, self.head_revision()
+
+    def ensure_schema(self) -> None:
+        """Make sure the schema is current: create it in an empty database, refuse an old one.
+
+        An old schema is not upgraded behind the user's back: other smscope processes
+        may still be running the old code against it.
+        """
+        current = self.current_revision()
+        head = self.head_revision()
+        if current == head:
+            return
+        if current is None:
+            with self._guard(), self.engine.connect() as conn:
+                tables = set(inspect(conn).get_table_names())
+            if tables - {"alembic_version"}:
+                raise SchemaOutdatedError(
+                    f"the database {self.display_url} has tables but no smscope schema version; "
+                    "point SMSCOPE_DATABASE_URL at an empty database or an smscope one"
+                )
+            log.info("creating the smscope schema in %s", self.display_url)
+            self.upgrade()
+            return
+        scripts = ScriptDirectory.from_config(_alembic_config())
+        try:
+            known = scripts.get_revision(current) is not None
+        except CommandError:
+            known = False
+        if not known:
+            raise SchemaOutdatedError(
+                f"the database {self.display_url} has schema {current}, unknown to this "
+                "smscope (made by a newer version?); upgrade smscope"
+            )
+        raise SchemaOutdatedError(
+            f"the database {self.display_url} has schema {current}, this smscope needs "
+            f"{head}; run 'smscope db upgrade'"
+        )
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _first_line(value: object) -> str:
+    text = str(value).strip()
+    return text.splitlines()[0] if text else type(value).__name__

@@ -1,0 +1,74 @@
+"""Column types that behave the same on SQLite and PostgreSQL.
+
+SQLite has neither a decimal nor a time-zone-aware date-time type; rather than let the
+two backends disagree (floats that drift, naive times read back in another zone), these
+types store what both handle exactly and give Python the same values on both.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+from sqlalchemy import BigInteger, DateTime, Dialect
+from sqlalchemy.types import TypeDecorator
+
+#: credits carry 4 decimal places (CONTRACTS §2)
+CREDIT_SCALE = 10_000
+CREDIT_QUANTUM = Decimal("0.0001")
+
+
+def to_credit_units(value: Decimal | int | float | str) -> int:
+    """Credits as an exact integer number of ten-thousandths."""
+    amount = Decimal(str(value)).quantize(CREDIT_QUANTUM, rounding=ROUND_HALF_EVEN)
+    return int(amount * CREDIT_SCALE)
+
+
+def from_credit_units(units: int) -> Decimal:
+    return (Decimal(units) / CREDIT_SCALE).quantize(CREDIT_QUANTUM)
+
+
+class Credits(TypeDecorator[Decimal]):
+    """An amount of credits, stored as an integer of ten-thousandths.
+
+    Integers add up exactly in SQL ``SUM`` and in atomic ``UPDATE … SET x = x - :n``
+    on both backends, which a float column on SQLite would not.
+    """
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> int | None:
+        return None if value is None else to_credit_units(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        return None if value is None else from_credit_units(int(value))
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A moment in time, always read back as an aware UTC ``datetime``.
+
+    A naive value given to it is taken as UTC; an aware one is converted.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
+        # SQLite stores text; keep it naive so that string comparison orders correctly.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,73 @@
+"""Every exception smscope raises on purpose lives here.
+
+One module, so that the CLI, the web app and the tests can tell a user's mistake (a
+:class:`SmscopeError`, shown as one clear line) from a bug (anything else). Messages say
+what is wrong *and* how to fix it, because they are read by people, not parsed.
+"""
+
+from __future__ import annotations
+
+
+class SmscopeError(Exception):
+    """Base of every error that is the user's or the environment's, not a bug."""
+
+    #: process exit status the CLI uses for this error (2 is reserved for usage errors)
+    exit_code = 1
+
+
+class ConfigError(SmscopeError):
+    """The configuration file or an ``SMSCOPE_*`` variable is wrong."""
+
+
+class UsageError(SmscopeError):
+    """A command was called with arguments that cannot work together."""
+
+    exit_code = 2
+
+
+class DatabaseError(SmscopeError):
+    """The database cannot be reached or its schema is not the one this code needs."""
+
+
+class SchemaOutdatedError(DatabaseError):
+    """The database was made by an older smscope; ``smscope db upgrade`` fixes it."""
+
+
+class NotFoundError(SmscopeError):
+    """A named thing (list, contact, campaign, connector…) does not exist."""
+
+
+class InvalidNumberError(SmscopeError, ValueError):
+    """A phone number cannot be used: not a number, invalid, or cannot receive SMS.
+
+    ``reason`` is a short machine-friendly code (``not_a_number``, ``invalid``,
+    ``no_region``, ``line_type``…) so that reports can group rejections; ``str(err)``
+    is the sentence for people.
+    """
+
+    def __init__(self, message: str, *, reason: str = "invalid") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class TemplateError(SmscopeError, ValueError):
+    """A message template is malformed or names a placeholder that has no value."""
+
+
+class ImportFileError(SmscopeError):
+    """A contact file cannot be imported at all (missing, unreadable, no phone column).
+
+    Bad *rows* never raise this: they are reported one by one and the import goes on.
+    """
+
+
+class InsufficientCreditError(SmscopeError):
+    """A reservation or charge would take the credit balance below zero."""
+
+
+class PDUError(SmscopeError, ValueError):
+    """Bytes that are not a valid SMPP PDU (raised by the codec, never anything else)."""
+
+
+class ReceiptFormatError(SmscopeError, ValueError):
+    """A text that is not a delivery receipt (no ``id`` or no ``stat``)."""

@@ -1,0 +1,152 @@
+"""The schema: migrations match the models, on both backends; opening rules."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import select, text
+
+from smscope.db import Base, Database, normalize_url
+from smscope.db.tables import Contact, CreditAccount
+from smscope.errors import DatabaseError, SchemaOutdatedError
+
+
+def test_migrations_create_exactly_the_models(db: Database) -> None:
+    with db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+
+
+def test_the_whole_data_model_is_there(db: Database) -> None:
+    expected = {
+        "users", "api_tokens", "login_attempts", "settings", "prices", "credit_account",
+        "credit_reservations", "credit_ledger", "contacts", "lists", "list_members",
+        "contact_events", "blacklist", "blacklist_log", "imports", "import_rejects",
+        "connectors", "connector_leases", "campaigns", "campaign_lists", "campaign_events",
+        "messages", "message_parts", "receipts", "status_events", "replies", "counters",
+        "daily_counters", "links", "tracked_links", "clicks", "webhook_endpoints",
+        "webhook_deliveries",
+    }
+    assert expected <= set(Base.metadata.tables)
+    from sqlalchemy import inspect
+
+    with db.engine.connect() as conn:
+        assert expected <= set(inspect(conn).get_table_names())
+
+
+def test_times_come_back_as_aware_utc(db: Database) -> None:
+    paris_summer = timezone(timedelta(hours=2))
+    moment = datetime(2026, 7, 1, 12, 0, 0, tzinfo=paris_summer)
+    with db.transaction() as session:
+        session.add(Contact(number="+33612345678", created_at=moment, updated_at=moment))
+    with db.session() as session:
+        stored = session.scalars(select(Contact.created_at)).one()
+    assert stored == moment
+    assert stored.tzinfo is not None and stored.utcoffset() == timedelta(0)
+    assert stored.hour == 10
+
+
+def test_credits_are_exact_to_four_places(db: Database) -> None:
+    with db.transaction() as session:
+        session.add(CreditAccount(id=1, balance=Decimal("0.1") + Decimal("0.2"),
+                                  reserved=Decimal("12345678.9999")))
+    with db.session() as session:
+        account = session.get(CreditAccount, 1)
+        assert account is not None
+        assert account.balance == Decimal("0.3000")
+        assert account.reserved == Decimal("12345678.9999")
+
+
+def test_a_negative_balance_is_refused_by_the_database_itself(db: Database) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    with pytest.raises(IntegrityError), db.transaction() as session:
+        session.add(CreditAccount(id=1, balance=Decimal("-1"), reserved=Decimal(0)))
+
+
+def test_sqlite_uses_wal_and_foreign_keys(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{tmp_path / 'x.db'}")
+    with database.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+    database.dispose()
+
+
+def test_an_empty_database_gets_the_schema_on_first_use(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{tmp_path / 'new.db'}")
+    assert database.current_revision() is None
+    database.ensure_schema()
+    assert database.current_revision() == database.head_revision()
+    database.ensure_schema()  # a second time changes nothing
+    database.dispose()
+
+
+def test_an_older_schema_is_refused_with_the_command_that_fixes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    database.upgrade()
+    monkeypatch.setattr(Database, "head_revision", staticmethod(lambda: "0099"))
+    with pytest.raises(SchemaOutdatedError, match="run 'smscope db upgrade'"):
+        database.ensure_schema()
+    database.dispose()
+
+
+def test_a_schema_from_a_newer_smscope_is_refused(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{tmp_path / 'new.db'}")
+    database.upgrade()
+    with database.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0000'"))
+    with pytest.raises(SchemaOutdatedError, match="unknown to this smscope"):
+        database.ensure_schema()
+    database.dispose()
+
+
+def test_a_database_of_another_application_is_not_touched(tmp_path: Path) -> None:
+    database = Database(f"sqlite:///{tmp_path / 'other.db'}")
+    with database.engine.begin() as conn:
+        conn.execute(text("CREATE TABLE invoices (id INTEGER PRIMARY KEY)"))
+    with pytest.raises(SchemaOutdatedError, match="no smscope schema"):
+        database.ensure_schema()
+    database.dispose()
+
+
+def test_database_urls_are_normalised() -> None:
+    assert normalize_url("postgres://u:p@h/db") == "postgresql+psycopg://u:p@h/db"
+    assert normalize_url("postgresql://h/db") == "postgresql+psycopg://h/db"
+    assert normalize_url("data/smscope.db") == "sqlite:///data/smscope.db"
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("", "empty"),
+        ("mysql://h/db", "unsupported database 'mysql'"),
+        ("sqlite:////no/such/folder/x.db", "folder /no/such/folder does not exist"),
+    ],
+)
+def test_bad_database_urls_get_a_clear_error(url: str, message: str) -> None:
+    with pytest.raises(DatabaseError, match=message):
+        Database(url)
+
+
+def test_an_unreachable_postgresql_gets_a_clear_error() -> None:
+    database = Database("postgresql://nobody:secret@127.0.0.1:9/none?connect_timeout=2")
+    with pytest.raises(DatabaseError, match="cannot reach the database") as caught:
+        database.ensure_schema()
+    assert "secret" not in str(caught.value)
+
+
+def test_utc_type_reads_naive_values_as_utc(db: Database) -> None:
+    with db.transaction() as session:
+        session.add(Contact(number="+33612345679", created_at=datetime(2026, 1, 1, 8, 0),
+                            updated_at=datetime(2026, 1, 1, 8, 0, tzinfo=UTC)))
+    with db.session() as session:
+        assert session.scalars(select(Contact.created_at)).one() == datetime(
+            2026, 1, 1, 8, 0, tzinfo=UTC)

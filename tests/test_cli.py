@@ -1,0 +1,221 @@
+"""The command line: exact contracts (JSON on stdout, one-line errors, exit codes)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from smscope import cli
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> dict:  # type: ignore[type-arg]
+        return json.loads(self.out)
+
+
+@pytest.fixture
+def smscope(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
+    """Run the CLI in-process against a fresh SQLite file in a fresh working directory."""
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith("SMSCOPE_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("SMSCOPE_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+
+    def run(*args: str) -> Run:
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as exited:
+            cli.main(list(args))
+        captured = capsys.readouterr()
+        return Run(int(exited.value.code or 0), captured.out, captured.err)
+
+    return run
+
+
+def contacts_file(tmp_path: Path) -> Path:
+    path = tmp_path / "contacts.csv"
+    path.write_text(
+        "first_name,last_name,phone,city\n"
+        "Anne,Martin,06 12 34 56 78,Paris\n"
+        "Bob,Durand,+33 6 12 34 56 79,Lyon\n"
+        "Carl,Petit,06 12 34 56 78,Nice\n"
+        "Dan,Roux,01 42 68 53 00,Lille\n"
+        "Eve,Blanc,hello,Metz\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_import_json_is_exactly_the_contract(smscope, tmp_path: Path) -> None:
+    run = smscope("contacts", "import", str(contacts_file(tmp_path)), "--list", "vip",
+                  "--default-region", "FR", "--json")
+    assert run.code == 0
+    assert run.json() == {"list": "vip", "rows": 5, "imported": 2, "updated": 0,
+                          "duplicates": 1, "invalid": 2}
+    again = smscope("contacts", "import", str(contacts_file(tmp_path)), "--list", "vip",
+                    "--default-region", "fr", "--json")
+    assert again.json()["updated"] == 2 and again.json()["imported"] == 0
+
+
+def test_import_writes_rejects_with_their_reason(smscope, tmp_path: Path) -> None:
+    rejects = tmp_path / "rejects.csv"
+    run = smscope("contacts", "import", str(contacts_file(tmp_path)), "--list", "vip",
+                  "--default-region", "FR", "--rejects", str(rejects))
+    assert run.code == 0 and "invalid" in run.out
+    lines = rejects.read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == "first_name,last_name,phone,city,reason"
+    assert lines[1].startswith("Dan,Roux,01 42 68 53 00,Lille,") and "fixed line" in lines[1]
+    assert lines[2].startswith("Eve,Blanc,hello,Metz,") and "not a phone number" in lines[2]
+
+
+def test_national_numbers_without_a_region_are_invalid_with_the_fix(smscope, tmp_path) -> None:
+    rejects = tmp_path / "r.csv"
+    run = smscope("contacts", "import", str(contacts_file(tmp_path)), "--list", "vip",
+                  "--rejects", str(rejects), "--json")
+    assert run.json()["invalid"] == 4  # only the +33 number has its country
+    assert "default_region" in rejects.read_text(encoding="utf-8-sig")
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["contacts", "import", "missing.csv", "--list", "x"], 1, "missing.csv: no such file"),
+        (["contacts", "import"], 2, "Missing argument 'FILE'"),
+        (["contacts", "import", "x.csv"], 2, "Missing option '--list'"),
+        (["contacts", "list", "--limit", "0"], 2, "--limit must be between 1 and 1000"),
+        (["contacts", "list", "--cursor", "garbage"], 2, "invalid cursor"),
+        (["contacts", "list", "--list", "nope"], 1, "no list named 'nope'"),
+        (["contacts", "list", "--state", "sleepy"], 2, "unknown state 'sleepy'"),
+        (["blacklist", "remove", "+33612345678"], 1, "+33612345678 is not on the blacklist"),
+        (["blacklist", "add", "0612345678"], 1, "default_region"),
+        (["blacklist", "add", "+33 1 42 68 53 00"], 1, "fixed line"),
+        (["credits", "add", "lots"], 2, "'lots' is not an amount of credits"),
+        (["nonsense"], 2, "No such command 'nonsense'"),
+        (["contacts", "import", "x.csv", "--list", "x", "--default-region", "ZZ"], 2,
+         "--default-region 'ZZ' is not a country"),
+    ],
+)
+def test_errors_are_one_line_on_stderr_with_the_right_exit_code(
+    smscope, args: list[str], code: int, message: str
+) -> None:
+    run = smscope(*args)
+    assert run.code == code
+    assert run.out == ""
+    assert run.err.count("\n") == 1, run.err
+    assert message in run.err
+    assert "Traceback" not in run.err
+
+
+def test_unreadable_file_errors(smscope, tmp_path: Path) -> None:
+    (tmp_path / "book.xlsx").write_bytes(b"PK\x03\x04" + os.urandom(200))
+    run = smscope("contacts", "import", str(tmp_path / "book.xlsx"), "--list", "x")
+    assert run.code == 1 and "Excel" in run.err and run.err.count("\n") == 1
+    (tmp_path / "nophone.csv").write_text("name,city\nAnne,Paris\n")
+    run = smscope("contacts", "import", str(tmp_path / "nophone.csv"), "--list", "x")
+    assert run.code == 1 and "no phone column" in run.err and "--phone-column" in run.err
+
+
+def test_contacts_list_pages_through_everything(smscope, tmp_path: Path) -> None:
+    smscope("contacts", "import", str(contacts_file(tmp_path)), "--list", "vip",
+            "--default-region", "FR")
+    first = smscope("contacts", "list", "--limit", "1", "--json").json()
+    assert len(first["items"]) == 1 and first["next_cursor"]
+    second = smscope("contacts", "list", "--limit", "1", "--cursor", first["next_cursor"],
+                     "--json").json()
+    assert second["next_cursor"] is None
+    numbers = [first["items"][0]["number"], second["items"][0]["number"]]
+    assert numbers == ["+33612345678", "+33612345679"]
+    item = first["items"][0]
+    assert item["lists"] == ["vip"] and item["fields"] == {"city": "Paris"}
+    assert item["created_at"].endswith("Z")
+
+
+def test_blacklist_round_trip(smscope, tmp_path: Path) -> None:
+    smscope("contacts", "import", str(contacts_file(tmp_path)), "--list", "vip",
+            "--default-region", "FR")
+    added = smscope("blacklist", "add", "+33 6 12 34 56 78", "--reason", "=cmd|' /C calc'!A0",
+                    "--json")
+    assert added.code == 0 and added.json()["created"] is True
+    again = smscope("blacklist", "add", "+33612345678", "--json")
+    assert again.json()["created"] is False
+    state = smscope("contacts", "list", "--state", "blacklisted", "--json").json()
+    assert [c["number"] for c in state["items"]] == ["+33612345678"]
+    check = smscope("blacklist", "check", "+33612345678", "--json").json()
+    assert check["blacklisted"] is True
+    export = tmp_path / "bl.csv"
+    assert smscope("blacklist", "export", "--csv", str(export)).code == 0
+    raw = export.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    lines = raw.decode("utf-8-sig").splitlines()
+    assert lines[0] == "number,reason,source,actor,created_at"
+    assert lines[1].startswith("+33612345678,'=cmd")
+    listed = smscope("blacklist", "list", "--json").json()
+    assert listed["next_cursor"] is None and len(listed["items"]) == 1
+    removed = smscope("blacklist", "remove", "+33612345678", "--reason", "asked again")
+    assert removed.code == 0
+    state = smscope("contacts", "list", "--state", "active", "--json").json()
+    assert "+33612345678" in [c["number"] for c in state["items"]]
+
+
+def test_credits_and_prices(smscope) -> None:
+    assert smscope("credits", "balance", "--json").json() == {"balance": 0, "reserved": 0}
+    assert smscope("credits", "add", "12.5", "--json").json() == {"balance": 12.5, "reserved": 0}
+    assert smscope("prices", "set", "fr", "0.065").code == 0
+    measured = smscope("measure", "x" * 161, "--to", "+33612345678", "--json").json()
+    assert measured["segments"] == 2 and measured["encoding"] == "GSM-7"
+    assert measured["cost"] == 0.13 and measured["region"] == "FR"
+    prices = smscope("prices", "list", "--json").json()
+    assert prices == {"default": 1, "countries": {"FR": 0.065}}
+
+
+def test_measure_shows_encoding_and_segments(smscope) -> None:
+    run = smscope("measure", "Prix: 10€ {promo}")
+    assert run.code == 0 and "GSM-7" in run.out and "1 segment" in run.out
+    ucs = smscope("measure", "Merci 😀", "--json").json()
+    assert ucs["encoding"] == "UCS-2" and ucs["units"] == 8
+
+
+def test_lists_json_is_a_page(smscope, tmp_path: Path) -> None:
+    smscope("contacts", "import", str(contacts_file(tmp_path)), "--list", "vip",
+            "--default-region", "FR")
+    lists = smscope("lists", "--json").json()
+    assert lists["next_cursor"] is None
+    assert lists["items"][0]["name"] == "vip" and lists["items"][0]["contacts"] == 2
+
+
+def test_db_upgrade_reports_the_revision(smscope) -> None:
+    first = smscope("db", "upgrade", "--json").json()
+    assert first["from"] is None and first["to"]
+    second = smscope("db", "upgrade", "--json").json()
+    assert second["from"] == second["to"]
+
+
+def test_the_installed_command_runs_as_a_real_process(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SMSCOPE_")}
+    env["SMSCOPE_DATABASE_URL"] = f"sqlite:///{tmp_path / 'p.db'}"
+    done = subprocess.run([sys.executable, "-m", "smscope", "credits", "balance", "--json"],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, check=False)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"balance": 0, "reserved": 0}
+    bad = subprocess.run([sys.executable, "-m", "smscope", "contacts", "import", "nope.csv",
+                          "--list", "x"], capture_output=True, text=True, env=env,
+                         cwd=tmp_path, check=False, stdin=subprocess.DEVNULL)
+    assert bad.returncode == 1 and bad.stdout == ""
+    assert bad.stderr.strip().splitlines() == ["smscope: error: nope.csv: no such file"]
+
+
+def test_a_bad_config_file_is_one_line(smscope, tmp_path: Path) -> None:
+    (tmp_path / "smscope.toml").write_text("[smtp]\nport = 'x'\n")
+    run = smscope("credits", "balance")
+    assert run.code == 1 and run.err.count("\n") == 1 and "[smtp] port" in run.err
