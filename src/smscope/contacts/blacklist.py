@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.orm import Session
 
 from smscope import numbers
@@ -49,11 +49,15 @@ def add(session: Session, number: str, *, reason: str = "", source: str = "manua
     if existing is not None:
         return existing, False
     now = utcnow()
-    session.execute(insert_ignore(session, BlacklistEntry, ["number"]), [{
-        "number": e164, "reason": reason, "source": source, "actor": actor,
-        "campaign_id": campaign_id, "reply_id": reply_id, "created_at": now,
-    }])
+    inserted = session.scalar(
+        insert_ignore(session, BlacklistEntry, ["number"]).values(
+            number=e164, reason=reason, source=source, actor=actor,
+            campaign_id=campaign_id, reply_id=reply_id, created_at=now,
+        ).returning(BlacklistEntry.id))
     entry = session.scalars(select(BlacklistEntry).where(BlacklistEntry.number == e164)).one()
+    if inserted is None:
+        # Added by a concurrent transaction since the check above: that one logs it.
+        return entry, False
     session.add(BlacklistLog(number=e164, action="add", reason=reason, source=source,
                              actor=actor, at=now))
     contact = session.scalar(select(Contact).where(Contact.number == e164))
@@ -70,7 +74,11 @@ def remove(session: Session, number: str, *, reason: str = "", actor: str = "cli
     entry = session.scalar(select(BlacklistEntry).where(BlacklistEntry.number == e164))
     if entry is None:
         raise NotFoundError(f"{e164} is not on the blacklist")
-    session.execute(delete(BlacklistEntry).where(BlacklistEntry.id == entry.id))
+    deleted = cast(CursorResult[Any], session.execute(
+        delete(BlacklistEntry).where(BlacklistEntry.id == entry.id)))
+    if deleted.rowcount == 0:
+        # Removed by a concurrent transaction since the check above: that one logs it.
+        raise NotFoundError(f"{e164} is not on the blacklist")
     session.add(BlacklistLog(number=e164, action="remove", reason=reason, source="manual",
                              actor=actor))
     contact = session.scalar(select(Contact).where(Contact.number == e164))

@@ -196,6 +196,19 @@ def _cr_lines(stream: BinaryIO, block: int = SAMPLE_BYTES) -> Iterator[bytes]:
         yield b"".join(pending)
 
 
+def _tidy(line: str) -> str:
+    """Remove what means nothing in a contact file and trips the csv module.
+
+    NUL bytes are dropped; a bare CR inside a line (not its ending) becomes a space,
+    since the csv module refuses it in an unquoted cell and would split the row.
+    """
+    line = line.replace("\x00", "")
+    body = line.rstrip("\r\n")
+    if "\r" in body:
+        line = body.replace("\r", " ") + line[len(body):]
+    return line
+
+
 def _looks_binary(sample: bytes) -> str | None:
     if sample.startswith(b"PK\x03\x04"):
         return "a ZIP archive (an Excel .xlsx workbook?)"
@@ -226,21 +239,21 @@ class CsvSource:
         self.header: list[str] = []
         self._stream = stream
         self._reader: Iterator[list[str]] = iter(())
+        #: physical lines consumed by the record being read (see rows())
+        self._pending: list[str] = []
 
     def _decoded_lines(self) -> Iterator[str]:
-        # NUL bytes are removed: they mean nothing in a contact file and would make
-        # the csv module stop.
         if self.encoding == "utf-16":
             for line in self._stream:
                 assert isinstance(line, str)
                 self.bytes_read += 2 * len(line)
-                yield line.replace("\x00", "")
+                yield _tidy(line)
             return
         raws = _cr_lines(self._stream) if self.cr_only else self._stream  # type: ignore[arg-type]
         for raw in raws:
             assert isinstance(raw, bytes)
             self.bytes_read += len(raw)
-            yield _decode_line(raw, self.encoding).replace("\x00", "")
+            yield _tidy(_decode_line(raw, self.encoding))
 
     def _start(self, delimiter: str | None) -> None:
         """Read a sample to choose the delimiter, then read the header row."""
@@ -252,8 +265,8 @@ class CsvSource:
                 f"{self.path} is empty; it needs a header row and one row per contact"
             )
         self.delimiter = delimiter or _choose_delimiter(nonblank)
-        self._reader = csv.reader(itertools.chain(sample, lines), delimiter=self.delimiter,
-                                  strict=False)
+        self._reader = csv.reader(self._recorded(itertools.chain(sample, lines)),
+                                  delimiter=self.delimiter, strict=False)
         try:
             for cells in self._reader:
                 if any(c.strip() for c in cells):
@@ -265,6 +278,36 @@ class CsvSource:
             f"{self.path} is empty; it needs a header row and one row per contact"
         )
 
+    def _recorded(self, lines: Iterator[str]) -> Iterator[str]:
+        for line in lines:
+            self._pending.append(line)
+            yield line
+
+    def _swallowed(self, cells: list[str] | None, error: str | None) -> bool:
+        """Did an unclosed quote swallow the following lines into one record?
+
+        A quoted cell may legitimately hold a newline (an address), but not a newline
+        *and* the delimiter: that is the next rows, eaten by a quote that never closed.
+        """
+        if len(self._pending) < 2:
+            return False
+        if cells is None:  # a quote that never closed runs into the cell size limit
+            return error is not None and "field limit" in error
+        return any(("\n" in c or "\r" in c) and self.delimiter in c for c in cells)
+
+    def _resplit(self) -> list[list[str] | None]:
+        """Read the swallowed lines one by one; the stray quote is kept as a character."""
+        lines, self._pending = self._pending, []
+        return [self._parse_line(line, csv.QUOTE_NONE if i == 0 else csv.QUOTE_MINIMAL)
+                for i, line in enumerate(lines)]
+
+    def _parse_line(self, line: str, quoting: int) -> list[str] | None:
+        try:
+            return next(csv.reader([line], delimiter=self.delimiter, quoting=quoting,
+                                   strict=False), [])
+        except csv.Error:
+            return None
+
     def rows(self) -> Iterator[tuple[int, list[str] | None, str | None]]:
         """Yield ``(row_number, cells, error)`` for each data row; the header is row 1.
 
@@ -274,18 +317,22 @@ class CsvSource:
         """
         number = 1
         while True:
+            self._pending = []
+            error = None
             try:
-                cells = next(self._reader)
+                cells: list[str] | None = next(self._reader)
             except StopIteration:
                 return
             except csv.Error as exc:
+                cells, error = None, f"row cannot be read: {exc}"
+            records: list[list[str] | None] = [cells]
+            if self._swallowed(cells, error):
+                records, error = self._resplit(), "row cannot be read (a quote is never closed?)"
+            for record in records:
+                if record is not None and not any(c.strip() for c in record):
+                    continue
                 number += 1
-                yield number, None, f"row cannot be read: {exc}"
-                continue
-            if not any(c.strip() for c in cells):
-                continue
-            number += 1
-            yield number, cells, None
+                yield number, record, None if record is not None else error
 
     def close(self) -> None:
         self._stream.close()
@@ -300,7 +347,7 @@ class CsvSource:
 def _choose_delimiter(sample_lines: list[str]) -> str:
     best, best_score = ",", (-1.0, 0)
     for delimiter in DELIMITERS:
-        parsed = [row for row in _readable_rows("".join(sample_lines), delimiter) if row]
+        parsed = [row for row in _readable_rows(sample_lines, delimiter) if row]
         if not parsed or len(parsed[0]) < 2:
             continue
         width = len(parsed[0])
@@ -311,14 +358,16 @@ def _choose_delimiter(sample_lines: list[str]) -> str:
     return best
 
 
-def _readable_rows(text: str, delimiter: str) -> Iterator[list[str]]:
-    """Rows of ``text``, skipping those the csv module refuses.
+def _readable_rows(lines: list[str], delimiter: str) -> Iterator[list[str]]:
+    """Rows of the sample ``lines``, skipping those the csv module refuses.
 
     One unreadable row (a cell over :data:`MAX_CELL` characters) among the sample
     lines must not make every delimiter fail, which would fall back to a comma and
     refuse a semicolon file as having "no phone column".
     """
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    # The lines as split by the source (not re-split on "\n": a file whose lines end
+    # with a bare CR would be a single line).
+    reader = csv.reader(iter(lines), delimiter=delimiter)
     while True:
         try:
             yield next(reader)

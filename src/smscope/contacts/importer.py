@@ -14,6 +14,8 @@ in-file duplicate detection needs.
 
 from __future__ import annotations
 
+import csv
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +27,7 @@ from sqlalchemy.orm import Session
 from smscope import numbers
 from smscope.contacts.book import get_or_create_list, insert_ignore
 from smscope.contacts.csvfile import ColumnMapping, CsvSource, map_columns, open_csv, strip_quote
-from smscope.csvio import SafeCsvWriter, open_export
+from smscope.csvio import SafeCsvWriter, neutralise, open_export
 from smscope.db import Database
 from smscope.db.tables import BlacklistEntry, Contact, Import, ImportReject, ListMember
 from smscope.db.types import utcnow
@@ -261,6 +263,11 @@ def import_contacts(
         raise ImportFileError("--list needs a name, e.g. --list customers")
     with open_csv(path, delimiter=delimiter) as source:
         columns = map_columns(source.header, phone_column=phone_column, overrides=mapping)
+        if rejects is not None and _same_file(source.path, rejects):
+            # Opening it for writing would empty the file being imported.
+            raise ImportFileError(
+                f"the rejects file {rejects} is the file being imported; give another name"
+            )
         reject_stream = _open_rejects(rejects)
         try:
             return _run(db, source, columns, list_name.strip(), default_region,
@@ -268,6 +275,28 @@ def import_contacts(
         finally:
             if reject_stream is not None:
                 reject_stream[0].close()
+
+
+def _same_file(a: Path, b: str | Path) -> bool:
+    try:
+        return Path(b).exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+class _RejectWriter:
+    """The rejects CSV, written like every export, keeping cells beyond the header.
+
+    :class:`SafeCsvWriter` writes as many cells as the header has: a row rejected for
+    having too many columns would lose those after ``reason``, often the phone number.
+    """
+
+    def __init__(self, stream: Any, header: Sequence[str]) -> None:
+        SafeCsvWriter(stream, header)  # writes the header row
+        self._writer = csv.writer(stream, lineterminator="\r\n")
+
+    def writerow(self, row: Sequence[Any]) -> None:
+        self._writer.writerow([neutralise(v) for v in row])
 
 
 def _open_rejects(rejects: str | Path | None) -> tuple[Any, Any] | None:
@@ -294,7 +323,7 @@ def _run(db: Database, source: CsvSource, columns: ColumnMapping, list_name: str
         result = ImportResult(list_name, contact_list.id, record.id)
     writer = None
     if reject_stream is not None:
-        writer = SafeCsvWriter(reject_stream[0], [*source.header, "reason"])
+        writer = _RejectWriter(reject_stream[0], [*source.header, "reason"])
     reader = _RowReader(source.header, columns, default_region)
     chunk = _Chunk()
     try:
@@ -321,7 +350,7 @@ def _run(db: Database, source: CsvSource, columns: ColumnMapping, list_name: str
 
 
 def _flush(db: Database, chunk: _Chunk, result: ImportResult,
-           writer: SafeCsvWriter | None, width: int) -> None:
+           writer: _RejectWriter | None, width: int) -> None:
     with db.transaction() as session:
         imported, updated = _store_chunk(session, chunk, result.list_id, result.import_id)
         invalid = sum(1 for r in chunk.rejects if r.outcome == "invalid")
