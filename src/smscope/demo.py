@@ -33,6 +33,9 @@ LAST = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "
 CITIES = ["Paris", "Lyon", "Marseille", "Lille", "Nantes", "Bordeaux", "Toulouse", "Nice"]
 BAD_NUMBERS = ["01 42 68 53 00", "06 12 34", "+33 6 12 34 56 78 90", "n/a", "0800 123 456",
                "+", "00", "06 12 34 56 7a"]
+#: French mobile ranges (06 and 07 blocks that libphonenumber knows as mobile)
+MOBILE_PREFIXES = [f"06{b:02d}" for b in range(10, 90) if b != 39] + [
+    f"07{b:02d}" for b in range(30, 90)]
 DEMO_TEXT = "Bonjour {first_name|there}, -20 % ce week-end à {city|votre magasin} ! STOP au 36180"
 
 
@@ -77,7 +80,7 @@ def write_demo_contacts(path: Path, count: int, seed: int) -> None:
             elif roll < 0.04 and used:
                 number = rng.choice(used)
             else:
-                national = "06" + f"{rng.randrange(10**8):08d}"
+                national = rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(10**6):06d}"
                 number = _format(national, rng)
                 used.append(number)
             writer.writerow([rng.choice(FIRST), rng.choice(LAST), number,

@@ -11,6 +11,8 @@ import binascii
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from sqlalchemy import or_
+
 from smscope.errors import UsageError
 
 DEFAULT_LIMIT = 100
@@ -56,3 +58,12 @@ class Page(Generic[T]):
     def to_json(self, item_to_json: Any = None) -> dict[str, Any]:
         items = [item_to_json(i) for i in self.items] if item_to_json else self.items
         return {"items": items, "next_cursor": self.next_cursor}
+
+
+def text_filter(search: str, *columns: Any) -> Any:
+    """A condition: ``search`` appears in any of ``columns``, case-insensitively.
+
+    ``%`` and ``_`` in what the user typed are matched literally, not as wildcards.
+    """
+    text = search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return or_(*(column.ilike(f"%{text}%", escape="\\") for column in columns))

@@ -309,3 +309,16 @@ def test_restore_skips_a_list_deleted_since_the_removal(db: Database, tmp_path: 
         session.delete(get_list(session, "beta"))
     with db.transaction() as session:
         assert restore(session, e164(1), None)["lists"] == ["alpha"]
+
+
+def test_search_matches_percent_and_underscore_literally(db: Database) -> None:
+    from smscope.db.tables import Contact as ContactRow
+
+    with db.transaction() as session:
+        session.add_all([ContactRow(number="+33612345601", first_name="100%_sure"),
+                         ContactRow(number="+33612345602", first_name="100 sure")])
+    with db.session() as session:
+        found = list_contacts(session, search="0%_s").items
+        everything = list_contacts(session, search="%").items
+    assert [c["number"] for c in found] == ["+33612345601"]
+    assert [c["number"] for c in everything] == ["+33612345601"]

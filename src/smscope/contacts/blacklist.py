@@ -19,7 +19,7 @@ from smscope.csvio import SafeCsvWriter, open_export
 from smscope.db.tables import BlacklistEntry, BlacklistLog, Contact
 from smscope.db.types import utcnow
 from smscope.errors import NotFoundError, UsageError
-from smscope.pagination import Page, check_limit, decode_cursor, encode_cursor
+from smscope.pagination import Page, check_limit, decode_cursor, encode_cursor, text_filter
 
 SOURCES = ("manual", "import", "api", "stop_reply", "provider_optout")
 EXPORT_COLUMNS = ["number", "reason", "source", "actor", "created_at"]
@@ -105,8 +105,7 @@ def list_entries(session: Session, *, search: str | None = None, cursor: str | N
     limit = check_limit(limit)
     query = select(BlacklistEntry).order_by(BlacklistEntry.id)
     if search:
-        like = f"%{search.strip()}%"
-        query = query.where(BlacklistEntry.number.like(like) | BlacklistEntry.reason.ilike(like))
+        query = query.where(text_filter(search, BlacklistEntry.number, BlacklistEntry.reason))
     after = decode_cursor(cursor)
     if after is not None:
         query = query.where(BlacklistEntry.id > after)
@@ -126,16 +125,18 @@ def history(session: Session, number: str, *, default_region: str | None = None
              "actor": r.actor, "at": r.at} for r in rows]
 
 
-def _all_entries(session: Session, batch: int = 5000) -> Iterator[BlacklistEntry]:
+def _all_entries(session: Session, batch: int = 5000) -> Iterator[Any]:
+    """Every entry, oldest first, read in batches as plain rows (bounded memory)."""
     after = 0
+    columns = (BlacklistEntry.id, BlacklistEntry.number, BlacklistEntry.reason,
+               BlacklistEntry.source, BlacklistEntry.actor, BlacklistEntry.created_at)
     while True:
-        rows = list(session.scalars(select(BlacklistEntry).where(BlacklistEntry.id > after)
-                                    .order_by(BlacklistEntry.id).limit(batch)))
+        rows = session.execute(select(*columns).where(BlacklistEntry.id > after)
+                               .order_by(BlacklistEntry.id).limit(batch)).all()
         if not rows:
             return
         yield from rows
         after = rows[-1].id
-        session.expunge_all()
 
 
 def export_csv(session: Session, path: str | Path, format_time: Any = str) -> int:

@@ -19,7 +19,7 @@ from smscope import numbers
 from smscope.db.tables import Contact, ContactEvent, ContactList, ListMember
 from smscope.db.types import utcnow
 from smscope.errors import NotFoundError, UsageError
-from smscope.pagination import Page, check_limit, decode_cursor, encode_cursor
+from smscope.pagination import Page, check_limit, decode_cursor, encode_cursor, text_filter
 
 STATES = ("active", "invalid", "blacklisted")
 
@@ -112,9 +112,8 @@ def list_contacts(session: Session, *, list_name: str | None = None, state: str 
             raise UsageError(f"unknown state {state!r}; use one of: {', '.join(STATES)}")
         query = query.where(Contact.state == state)
     if search:
-        like = f"%{search.strip()}%"
-        query = query.where(Contact.number.like(like) | Contact.first_name.ilike(like)
-                            | Contact.last_name.ilike(like))
+        query = query.where(
+            text_filter(search, Contact.number, Contact.first_name, Contact.last_name))
     after = decode_cursor(cursor)
     if after is not None:
         query = query.where(Contact.id > after)

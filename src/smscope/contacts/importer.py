@@ -102,7 +102,7 @@ class _Chunk:
 def _cell(cells: Sequence[str], index: int | None) -> str:
     if index is None or index >= len(cells):
         return ""
-    return strip_quote(cells[index]).strip()
+    return strip_quote(cells[index].strip()).strip()
 
 
 class _RowReader:
