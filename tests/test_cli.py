@@ -219,3 +219,28 @@ def test_a_bad_config_file_is_one_line(smscope, tmp_path: Path) -> None:
     (tmp_path / "smscope.toml").write_text("[smtp]\nport = 'x'\n")
     run = smscope("credits", "balance")
     assert run.code == 1 and run.err.count("\n") == 1 and "[smtp] port" in run.err
+
+
+def test_demo_imports_into_a_new_database_and_never_reuses_one(smscope, monkeypatch,
+                                                              tmp_path: Path) -> None:
+    monkeypatch.delenv("SMSCOPE_DATABASE_URL")
+    first = smscope("demo", "--recipients", "300", "--json")
+    assert first.code == 0, first.err
+    summary = first.json()
+    assert summary["database"] == "sqlite:///smscope-demo.db"
+    assert summary["import"]["rows"] == 300
+    assert summary["import"]["imported"] + summary["import"]["duplicates"] \
+        + summary["import"]["invalid"] == 300
+    assert 0 < summary["import"]["invalid"] < 30
+    assert len(summary["blacklisted"]) == 2
+    assert "not built yet" in first.err
+    second = smscope("demo", "--recipients", "10", "--json").json()
+    assert second["database"] == "sqlite:///smscope-demo-2.db"
+    assert (tmp_path / "smscope-demo.db").exists()
+
+
+def test_demo_adds_to_the_database_named_by_the_environment(smscope, tmp_path: Path) -> None:
+    smscope("demo", "--recipients", "20", "--seed", "1", "--json")
+    again = smscope("demo", "--recipients", "20", "--seed", "2", "--json").json()
+    assert again["database"] == f"sqlite:///{tmp_path / 'cli.db'}"
+    assert {row["name"] for row in again["lists"]} == {"demo-1", "demo-2"}

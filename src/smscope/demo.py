@@ -93,7 +93,7 @@ def run_demo(*, recipients: int, seed: int, json_out: bool, console: Console,
     config = load_config().model_copy(update={"database_url": url, "default_region": "FR"})
     smscope = Smscope(config)
     err.print("smscope demo: the campaign engine and operator simulator are not built yet; "
-              "this demo shows the address book (import, hygiene, blacklist, cost).",
+              "this demo shows the address book (import, blacklist, text and cost).",
               soft_wrap=True)
     err.print(f"database: {smscope.db.display_url}" + (" (new)" if fresh else ""), soft_wrap=True)
     with tempfile.TemporaryDirectory() as folder:
@@ -129,11 +129,15 @@ def run_demo(*, recipients: int, seed: int, json_out: bool, console: Console,
     for key, value in result.to_json().items():
         table.add_row(key, f"{value:,}" if isinstance(value, int) else str(value))
     console.print(table)
+    if result.reasons:
+        console.print("invalid rows by reason: " + ", ".join(
+            f"{code} {count}" for code, count in sorted(result.reasons.items(),
+                                                       key=lambda kv: -kv[1])))
     console.print(f"blacklisted: {', '.join(opted_out)}")
     console.print(f"message: {DEMO_TEXT!r}")
     console.print(f"  {measure.encoding}, {measure.segments} segment(s), "
                   f"{credits_text(prices.price_for('FR') * measure.segments)} credit(s) "
                   "per French contact")
-    console.print("next: smscope lists · smscope contacts list --state invalid · "
-                  "smscope blacklist list (with SMSCOPE_DATABASE_URL=" + url + ")", soft_wrap=True)
+    console.print(f"look around: export SMSCOPE_DATABASE_URL={url}; then .venv/bin/smscope "
+                  f"lists · contacts list --list demo-{seed} · blacklist list", soft_wrap=True)
     return summary
