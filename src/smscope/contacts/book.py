@@ -102,7 +102,7 @@ def list_contacts(session: Session, *, list_name: str | None = None, state: str 
                   limit: int | None = None) -> Page[dict[str, Any]]:
     """One page of contacts, oldest first, filtered by list, state and text."""
     limit = check_limit(limit)
-    query: Select[tuple[Contact]] = select(Contact).order_by(Contact.id)
+    query: Select[Contact] = select(Contact).order_by(Contact.id)
     if list_name is not None:
         contact_list = get_list(session, list_name)
         query = query.join(ListMember, ListMember.contact_id == Contact.id).where(

@@ -298,13 +298,14 @@ class CsvSource:
     def _resplit(self) -> list[list[str] | None]:
         """Read the swallowed lines one by one; the stray quote is kept as a character."""
         lines, self._pending = self._pending, []
-        return [self._parse_line(line, csv.QUOTE_NONE if i == 0 else csv.QUOTE_MINIMAL)
-                for i, line in enumerate(lines)]
+        return [self._parse_line(line, quotes=i > 0) for i, line in enumerate(lines)]
 
-    def _parse_line(self, line: str, quoting: int) -> list[str] | None:
+    def _parse_line(self, line: str, *, quotes: bool) -> list[str] | None:
         try:
-            return next(csv.reader([line], delimiter=self.delimiter, quoting=quoting,
-                                   strict=False), [])
+            if quotes:
+                return next(csv.reader([line], delimiter=self.delimiter, strict=False), [])
+            return next(csv.reader([line], delimiter=self.delimiter,
+                                   quoting=csv.QUOTE_NONE), [])
         except csv.Error:
             return None
 

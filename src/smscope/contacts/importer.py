@@ -19,9 +19,9 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from smscope import numbers
@@ -32,6 +32,10 @@ from smscope.db import Database
 from smscope.db.tables import BlacklistEntry, Contact, Import, ImportReject, ListMember
 from smscope.db.types import utcnow
 from smscope.errors import ImportFileError, InvalidNumberError
+
+# Core tables: bulk statements with executemany, no ORM unit of work per row.
+CONTACTS = cast(Table, Contact.__table__)
+REJECTS = cast(Table, ImportReject.__table__)
 
 CHUNK_ROWS = 2000
 MAX_NAME = 200
@@ -209,13 +213,13 @@ def _store_chunk(session: Session, chunk: _Chunk, list_id: int, import_id: int) 
         ]
         if changes:
             session.connection().execute(
-                update(Contact.__table__)
-                .where(Contact.__table__.c.id == bindparam("b_id"))
+                update(CONTACTS)
+                .where(CONTACTS.c.id == bindparam("b_id"))
                 .values(
-                    first_name=_coalesce("b_first", Contact.__table__.c.first_name),
-                    last_name=_coalesce("b_last", Contact.__table__.c.last_name),
-                    fields=bindparam("b_fields", type_=Contact.__table__.c.fields.type),
-                    updated_at=bindparam("b_now", type_=Contact.__table__.c.updated_at.type),
+                    first_name=_coalesce("b_first", CONTACTS.c.first_name),
+                    last_name=_coalesce("b_last", CONTACTS.c.last_name),
+                    fields=bindparam("b_fields", type_=CONTACTS.c.fields.type),
+                    updated_at=bindparam("b_now", type_=CONTACTS.c.updated_at.type),
                 ),
                 changes,
             )
@@ -227,7 +231,7 @@ def _store_chunk(session: Session, chunk: _Chunk, list_id: int, import_id: int) 
         )
     if chunk.rejects:
         session.execute(
-            ImportReject.__table__.insert(),
+            REJECTS.insert(),
             [{"import_id": import_id, "row_number": r.number, "outcome": r.outcome,
               "reason": r.reason[:500], "cells": {"values": r.cells}} for r in chunk.rejects],
         )
