@@ -12,6 +12,7 @@ demo: install
 
 lint: install
 	.venv/bin/ruff check src tests bench
+	.venv/bin/mypy src
 
 bench: install
 	.venv/bin/python bench/import.py

@@ -14,13 +14,22 @@ fi
 
 if [ ! -x .venv/bin/python ]; then
   echo "creating .venv" >&2
-  "$PYTHON" -m venv .venv
+  if ! "$PYTHON" -m venv .venv 2>/dev/null; then
+    # Debian ships venv (with ensurepip) in a separate package.
+    rm -rf .venv
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+      "$PYTHON" -m venv .venv
+    else
+      echo "cannot create a virtual environment: install python3-venv (apt-get install python3-venv)" >&2
+      exit 1
+    fi
+  fi
 fi
 
 stamp=.venv/.smscope-installed
 if [ ! -f "$stamp" ] || [ requirements.lock -nt "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "installing Python packages from requirements.lock" >&2
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
   touch "$stamp"

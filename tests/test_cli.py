@@ -244,3 +244,68 @@ def test_demo_adds_to_the_database_named_by_the_environment(smscope, tmp_path: P
     again = smscope("demo", "--recipients", "20", "--seed", "2", "--json").json()
     assert again["database"] == f"sqlite:///{tmp_path / 'cli.db'}"
     assert {row["name"] for row in again["lists"]} == {"demo-1", "demo-2"}
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["measure", "hi", "--to", "hello"], 1, "'hello' is not a phone number"),
+        (["measure", "hi", "--to", "0612345678"], 1, "default_region"),
+        (["prices", "set", "France", "1"], 2, "'France' is not a country"),
+        (["prices", "set", "FR", "1e30"], 2, "more than the largest amount"),
+        (["prices", "set", "FR", "--", "-2"], 2, "cannot be negative"),
+        (["prices", "remove", "ZZ"], 1, "no price is set for 'ZZ'"),
+        (["credits", "add", "1e30"], 2, "more than the largest amount"),
+        (["credits", "add", "0"], 2, "adding 0 credits changes nothing"),
+        (["contacts", "restore", "+33612345678"], 1, "no contact with the number +33612345678"),
+        (["contacts", "restore", "nope"], 1, "not a phone number"),
+        (["blacklist", "check", "12"], 1, "12"),
+        (["blacklist", "export", "--csv", "/no/such/dir/x.csv"], 1, "cannot write"),
+        (["contacts", "import", "c.csv", "--list", "x", "--delimiter", "ab"], 2,
+         "--delimiter must be one character"),
+        (["contacts", "import", "c.csv", "--list", "x", "--map", "phone"], 2, "COLUMN=FIELD"),
+        (["contacts", "import", "c.csv", "--list", "x", "--phone-column", "fax"], 2,
+         "column 'fax', which is not in the header"),
+        (["contacts", "import", "c.csv", "--list", " "], 2, "--list needs a name"),
+    ],
+)
+def test_more_bad_input_gets_one_clear_line(smscope, tmp_path: Path, args: list[str],
+                                            code: int, message: str) -> None:
+    (tmp_path / "c.csv").write_text("phone,name\n+33612345678,Ann\n")
+    run = smscope(*args)
+    assert (run.code, run.out) == (code, "")
+    assert run.err.count("\n") == 1 and message in run.err, run.err
+    assert "internal error" not in run.err
+
+
+def test_a_bad_price_in_the_config_names_its_place(smscope, tmp_path: Path) -> None:
+    (tmp_path / "smscope.toml").write_text("[prices]\nFR = 'abc'\n")
+    run = smscope("prices", "list")
+    assert run.code == 1 and "[prices] FR" in run.err and "not an amount" in run.err
+
+
+def test_version(smscope) -> None:
+    run = smscope("--version")
+    assert run.code == 0 and run.out.startswith("smscope ")
+
+
+def test_db_status_says_whether_an_upgrade_is_needed(smscope) -> None:
+    before = smscope("db", "status", "--json").json()
+    assert before["current"] is None and before["up_to_date"] is False
+    smscope("db", "upgrade")
+    after = smscope("db", "status", "--json").json()
+    assert after["up_to_date"] is True and after["current"] == after["head"]
+
+
+def test_prices_remove_goes_back_to_the_default(smscope) -> None:
+    smscope("prices", "set", "BE", "0.2")
+    run = smscope("prices", "remove", "be")
+    assert run.code == 0 and "BE now costs the default price, 1 credits" in run.out
+    assert smscope("prices", "list", "--json").json()["countries"] == {}
+
+
+def test_rejects_header_is_neutralised_too(smscope, tmp_path: Path) -> None:
+    (tmp_path / "evil.csv").write_text("phone,=cmd|' /C calc'!A0\nabc,x\n")
+    smscope("contacts", "import", "evil.csv", "--list", "x", "--rejects", "r.csv")
+    header = (tmp_path / "r.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    assert header.startswith("phone,'=cmd")

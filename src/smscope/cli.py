@@ -20,7 +20,7 @@ from typing import Annotated, Any
 import click
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from smscope import __version__, numbers
@@ -34,7 +34,8 @@ from smscope.output import credits_text, local_time, print_json
 from smscope.pricing import CreditBank, remove_price, set_price
 
 err = Console(stderr=True, highlight=False, markup=False)
-out = Console(highlight=False, markup=False)
+# Piped output is not cut at 80 columns: tables keep whole dates and numbers.
+out = Console(highlight=False, markup=False, width=None if sys.stdout.isatty() else 200)
 
 app = typer.Typer(
     name="smscope",
@@ -96,7 +97,7 @@ def _progress(label: str) -> Iterator[Any]:
         yield None
         return
     with Progress(
-        "[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+        TextColumn("{task.description}", markup=False), BarColumn(), DownloadColumn(),
         TimeRemainingColumn(), console=err, transient=True,
     ) as progress:
         task = progress.add_task(label, total=None)
@@ -107,11 +108,18 @@ def _progress(label: str) -> Iterator[Any]:
         yield advance
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        out.print(f"smscope {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _main(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
     verbose: Annotated[bool, typer.Option("-v", "--verbose", help="Show log lines.")] = False,
-    version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
+    version: Annotated[bool, typer.Option("--version", help="Print the version.",
+                                          callback=_print_version, is_eager=True)] = False,
 ) -> None:
     """smscope: SMS campaigns with delivery tracking you can trust."""
     _state.debug = debug or _state.debug
@@ -119,9 +127,6 @@ def _main(
     if verbose:
         logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                             format="%(asctime)s %(name)s %(message)s")
-    if version:
-        out.print(f"smscope {__version__}")
-        raise typer.Exit()
 
 
 # --------------------------------------------------------------------------- db
@@ -444,7 +449,14 @@ def prices_remove(country: Annotated[str, typer.Argument(help="ISO code.")]) -> 
     smscope = _app()
     with smscope.db.transaction() as session:
         remove_price(session, country)
-    out.print(f"{country.upper()} now costs the default price")
+    code = country.strip().upper()
+    price = smscope.price_table().price_for(code)
+    if code in smscope.config.prices:
+        out.print(f"{code}: the price set in smscope is removed; the configuration file "
+                  f"still sets {credits_text(price)} credits per segment", soft_wrap=True)
+    else:
+        out.print(f"{code} now costs the default price, {credits_text(price)} credits "
+                  "per segment")
 
 
 @credits_app.command("add")

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from smscope.db.types import parse_credits
 from smscope.errors import ConfigError
 
 CONFIG_FILE_NAME = "smscope.toml"
@@ -224,9 +225,12 @@ class Config(BaseModel):
         prices = {}
         for key, price in value.items():
             k = "default" if str(key).lower() == "default" else str(key).upper()
-            prices[k] = Decimal(str(price))
+            try:
+                prices[k] = parse_credits(price)
+            except ValueError as exc:
+                raise ValueError(f"[prices] {k}: {exc}") from None
             if prices[k] < 0:
-                raise ValueError(f"the price for {k} is negative")
+                raise ValueError(f"[prices] {k}: a price cannot be negative")
         return prices
 
     @property
@@ -326,6 +330,8 @@ def _describe(exc: ValidationError) -> str:
     else:
         place = loc[0] if loc else "configuration"
     message = first["msg"].removeprefix("Value error, ")
+    if message.startswith("["):  # the validator named the place itself
+        place, _, message = message.partition(": ")
     if first["type"] == "extra_forbidden":
         message = "unknown setting (check its spelling and section)"
     more = len(exc.errors()) - 1

@@ -32,7 +32,7 @@ class SafeCsvWriter:
         self._writer = csv.writer(stream, lineterminator="\r\n")
         raw = set(raw_columns)
         self._raw = [name in raw for name in header]
-        self._writer.writerow(header)
+        self._writer.writerow([neutralise(name) for name in header])
 
     def writerow(self, row: Sequence[Any]) -> None:
         self._writer.writerow(

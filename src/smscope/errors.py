@@ -61,6 +61,14 @@ class ImportFileError(SmscopeError):
     """
 
 
+class ImportOptionError(ImportFileError, UsageError):
+    """An import option that cannot work with this file (``--map``, ``--delimiter``…)."""
+
+
+class OutputFileError(SmscopeError):
+    """A file smscope was asked to write cannot be written."""
+
+
 class InsufficientCreditError(SmscopeError):
     """A reservation or charge would take the credit balance below zero."""
 

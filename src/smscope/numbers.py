@@ -78,8 +78,9 @@ _E164: Final = re.compile(r"\+([1-9][0-9]{1,14})")
 #: "missing or invalid default region"), and a dict lookup is cheaper than ``.upper()``
 #: plus a set lookup on every call.
 _REGIONS: Final[dict[str, str]] = {
-    **{code: code for code in phonenumbers.SUPPORTED_REGIONS},
-    **{code.lower(): code for code in phonenumbers.SUPPORTED_REGIONS},
+    spelling: code
+    for code in phonenumbers.SUPPORTED_REGIONS
+    for spelling in {code, code.lower(), code.capitalize(), code[0].lower() + code[1:]}
 }
 
 #: phonenumbers' ``region_code_for_number`` answer for non-geographic numbers (+800…).

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from smscope import numbers, text
 from smscope.db.tables import CreditAccount, CreditLedger, CreditReservation, Price
-from smscope.db.types import CREDIT_QUANTUM, utcnow
+from smscope.db.types import CREDIT_QUANTUM, parse_credits, utcnow
 from smscope.errors import InsufficientCreditError, NotFoundError, UsageError
 from smscope.output import credits_text
 
@@ -35,14 +35,9 @@ DEFAULT_KEY = "default"
 def credits(value: Decimal | int | float | str) -> Decimal:
     """A credit amount as an exact 4-place decimal; refuses nonsense with a clear error."""
     try:
-        amount = Decimal(str(value).strip())
-    except ArithmeticError:
-        raise UsageError(
-            f"{value!r} is not an amount of credits; write it like 100 or 2.5"
-        ) from None
-    if not amount.is_finite():
-        raise UsageError(f"{value!r} is not an amount of credits; write it like 100 or 2.5")
-    return amount.quantize(CREDIT_QUANTUM)
+        return parse_credits(value)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 @dataclass(frozen=True)
@@ -117,7 +112,11 @@ def set_price(session: Session, country: str, price: Decimal | str | int) -> Dec
 
 def remove_price(session: Session, country: str) -> None:
     """Remove a country's price: it then costs the default."""
-    session.execute(delete(Price).where(Price.country == country.strip().upper()))
+    key = country.strip().upper()
+    removed = session.execute(delete(Price).where(Price.country == key).returning(Price.country))
+    if removed.first() is None:
+        raise NotFoundError(f"no price is set for {key!r} in smscope; "
+                            "'smscope prices list' shows the table")
 
 
 def seed_prices(session: Session, prices: Mapping[str, Decimal]) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from smscope.contacts import blacklist
 from smscope.db import Database
 from smscope.db.tables import BlacklistEntry, BlacklistLog, Contact, ContactEvent
-from smscope.errors import InvalidNumberError, NotFoundError, UsageError
+from smscope.errors import InvalidNumberError, NotFoundError, OutputFileError, UsageError
 from tests.contacts.helpers import contacts, e164, mobile, read_csv, run_import, write_rows
 
 
@@ -295,8 +295,8 @@ def test_export_uses_the_given_time_format(db: Database, tmp_path: Path) -> None
     assert read_csv(tmp_path / "b.csv")[1][1][4] == "'-when-"
 
 
-def test_export_to_an_unwritable_path_is_a_usage_error(db: Database, tmp_path: Path) -> None:
-    with db.session() as session, pytest.raises(UsageError, match="cannot write"):
+def test_export_to_an_unwritable_path_is_a_clear_error(db: Database, tmp_path: Path) -> None:
+    with db.session() as session, pytest.raises(OutputFileError, match="cannot write"):
         blacklist.export_csv(session, tmp_path / "missing" / "b.csv")
 
 

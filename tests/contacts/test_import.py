@@ -664,3 +664,23 @@ def test_rows_in_the_rejects_csv_parse_back_to_the_original_cells(db: Database,
     run_import(db, path, rejects=tmp_path / "r.csv")
     _, rows = read_csv(tmp_path / "r.csv")
     assert [c[1:] if c.startswith("'") else c for c in rows[1][:6]] == tricky
+
+
+def test_a_number_created_by_a_concurrent_import_counts_as_updated(
+        db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lookup misses a number another import inserts just before ours."""
+    run_import(db, write(tmp_path / "first.csv", f"phone,first_name\n{mobile(1)},Ann\n"))
+    real = importer._existing
+    calls = {"n": 0}
+
+    def stale_first_lookup(session, wanted):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        return {} if calls["n"] == 1 else real(session, wanted)
+
+    monkeypatch.setattr(importer, "_existing", stale_first_lookup)
+    result = run_import(db, write(tmp_path / "second.csv",
+                                  f"phone,first_name,city\n{mobile(1)},Anna,Oslo\n"
+                                  f"{mobile(2)},Bo,Rome\n"))
+    assert (result.imported, result.updated) == (1, 1)
+    stored = contacts(db)[e164(1)]
+    assert stored.first_name == "Anna" and stored.fields == {"city": "Oslo"}

@@ -16,6 +16,11 @@ from smscope.db.tables import Contact, CreditAccount
 from smscope.errors import DatabaseError, SchemaOutdatedError
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 def test_migrations_create_exactly_the_models(db: Database) -> None:
     with db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
@@ -51,15 +56,22 @@ def test_times_come_back_as_aware_utc(db: Database) -> None:
     assert stored.hour == 10
 
 
-def test_credits_are_exact_to_four_places(db: Database) -> None:
+def test_credits_add_up_exactly_in_sql(db: Database) -> None:
+    """0.1 added ten times by the database is exactly 1 (a float column drifts)."""
+    from sqlalchemy import update
+
     with db.transaction() as session:
-        session.add(CreditAccount(id=1, balance=Decimal("0.1") + Decimal("0.2"),
-                                  reserved=Decimal("12345678.9999")))
+        session.add(CreditAccount(id=1, balance=Decimal(0), reserved=Decimal("12345678.9999")))
+    for _ in range(10):
+        with db.transaction() as session:
+            session.execute(update(CreditAccount).values(
+                balance=CreditAccount.balance + Decimal("0.1")))
     with db.session() as session:
         account = session.get(CreditAccount, 1)
         assert account is not None
-        assert account.balance == Decimal("0.3000")
+        assert account.balance == Decimal("1.0000")
         assert account.reserved == Decimal("12345678.9999")
+        assert session.execute(text("SELECT balance FROM credit_account")).scalar() == 10_000
 
 
 def test_a_negative_balance_is_refused_by_the_database_itself(db: Database) -> None:
@@ -76,6 +88,35 @@ def test_sqlite_uses_wal_and_foreign_keys(tmp_path: Path) -> None:
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
     database.dispose()
+
+
+def test_several_processes_opening_a_new_database_at_once(
+    request: pytest.FixtureRequest, tmp_path: Path, backend: str
+) -> None:
+    """The first migrates, the others wait and find the schema there."""
+    import subprocess
+    import sys
+
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    else:
+        cluster = request.getfixturevalue("pg_cluster")
+        if cluster is None:
+            pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) not found")
+        from sqlalchemy import create_engine
+
+        admin = create_engine(cluster.url(), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "fresh_{tmp_path.name[-12:]}"'))
+        admin.dispose()
+        url = cluster.url(f"fresh_{tmp_path.name[-12:]}")
+    code = ("import sys; from smscope.db import Database; d = Database(sys.argv[1]); "
+            "d.ensure_schema(); print(d.current_revision())")
+    procs = [subprocess.Popen([sys.executable, "-c", code, url], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    results = [p.communicate(timeout=120) for p in procs]
+    head = Database.head_revision()
+    assert [out.strip() for out, _ in results] == [head] * 4, results
 
 
 def test_an_empty_database_gets_the_schema_on_first_use(tmp_path: Path) -> None:

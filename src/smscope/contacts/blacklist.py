@@ -18,7 +18,7 @@ from smscope.contacts.book import insert_ignore, set_state
 from smscope.csvio import SafeCsvWriter, open_export
 from smscope.db.tables import BlacklistEntry, BlacklistLog, Contact
 from smscope.db.types import utcnow
-from smscope.errors import NotFoundError, UsageError
+from smscope.errors import NotFoundError, OutputFileError
 from smscope.pagination import Page, check_limit, decode_cursor, encode_cursor, text_filter
 
 SOURCES = ("manual", "import", "api", "stop_reply", "provider_optout")
@@ -144,7 +144,7 @@ def export_csv(session: Session, path: str | Path, format_time: Any = str) -> in
     try:
         stream = open_export(path)
     except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise OutputFileError(f"cannot write {path}: {exc.strerror or exc}") from None
     count = 0
     with stream:
         writer = SafeCsvWriter(stream, EXPORT_COLUMNS, raw_columns=["number"])

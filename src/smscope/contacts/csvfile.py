@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, BinaryIO
 
-from smscope.errors import ImportFileError
+from smscope.errors import ImportFileError, ImportOptionError
 
 DELIMITERS = (",", ";", "\t", "|")
 SAMPLE_BYTES = 64 * 1024
@@ -93,7 +93,7 @@ def map_columns(header: Sequence[str], *, phone_column: str | None = None,
             if candidate == key:
                 return index
         shown = ", ".join(repr(h) for h in header) or "none"
-        raise ImportFileError(
+        raise ImportOptionError(
             f"{option} names column {name!r}, which is not in the header; the columns are: "
             f"{shown}"
         )
@@ -108,7 +108,7 @@ def map_columns(header: Sequence[str], *, phone_column: str | None = None,
         name, sep, target = override.partition("=")
         target = target.strip()
         if not sep or not name.strip() or not target:
-            raise ImportFileError(f"--map {override!r}: write it as COLUMN=FIELD")
+            raise ImportOptionError(f"--map {override!r}: write it as COLUMN=FIELD")
         index = column(name.strip(), f"--map {override!r}")
         assigned.pop(index, None)
         ignored.discard(index)
@@ -120,7 +120,7 @@ def map_columns(header: Sequence[str], *, phone_column: str | None = None,
         elif target.startswith("custom:") and fold(target[7:]):
             custom_names[index] = fold(target[7:])
         else:
-            raise ImportFileError(
+            raise ImportOptionError(
                 f"--map {override!r}: FIELD must be number, first_name, last_name, "
                 "custom:NAME or ignore"
             )
@@ -391,7 +391,7 @@ def open_csv(path: str | Path, *, delimiter: str | None = None) -> CsvSource:
     if delimiter is not None:
         delimiter = {"\\t": "\t", "tab": "\t", "TAB": "\t"}.get(delimiter, delimiter)
         if len(delimiter) != 1 or delimiter in "\"\r\n":
-            raise ImportFileError(
+            raise ImportOptionError(
                 f"--delimiter must be one character such as , ; | or \\t, not {delimiter!r}"
             )
     try:

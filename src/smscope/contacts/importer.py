@@ -31,7 +31,7 @@ from smscope.csvio import SafeCsvWriter, neutralise, open_export
 from smscope.db import Database
 from smscope.db.tables import BlacklistEntry, Contact, Import, ImportReject, ListMember
 from smscope.db.types import utcnow
-from smscope.errors import ImportFileError, InvalidNumberError
+from smscope.errors import ImportFileError, ImportOptionError, InvalidNumberError
 
 # Core tables: bulk statements with executemany, no ORM unit of work per row.
 CONTACTS = cast(Table, Contact.__table__)
@@ -178,15 +178,11 @@ def _store_chunk(session: Session, chunk: _Chunk, list_id: int, import_id: int) 
     imported = updated = 0
     if rows:
         wanted = [r.e164 for r in rows]
-        existing = {
-            number: (cid, fields)
-            for cid, number, fields in session.execute(
-                select(Contact.id, Contact.number, Contact.fields).where(Contact.number.in_(wanted))
-            )
-        }
+        existing = _existing(session, wanted)
         blacklisted = set(session.scalars(
             select(BlacklistEntry.number).where(BlacklistEntry.number.in_(wanted))
         ))
+        ids = {number: cid for number, (cid, _) in existing.items()}
         new_rows = [r for r in rows if r.e164 not in existing]
         if new_rows:
             values = [
@@ -200,12 +196,15 @@ def _store_chunk(session: Session, chunk: _Chunk, list_id: int, import_id: int) 
                 }
                 for r in new_rows
             ]
-            # A concurrent import may have created some of these numbers meanwhile:
-            # those rows are skipped here and counted as updates below.
-            session.execute(insert_ignore(session, Contact, ["number"]), values)
-        ids = dict(session.execute(
-            select(Contact.number, Contact.id).where(Contact.number.in_(wanted))
-        ).all())
+            stmt = insert_ignore(session, Contact, ["number"]).returning(
+                CONTACTS.c.number, CONTACTS.c.id)
+            ids.update({number: cid for number, cid in session.execute(stmt, values)})
+            # A concurrent import may have created some of these numbers meanwhile: the
+            # insert skipped them, so they are updated like the ones that existed.
+            late = [r.e164 for r in new_rows if r.e164 not in ids]
+            if late:
+                existing.update(_existing(session, late))
+                ids.update({number: existing[number][0] for number in late})
         changes = [
             {"b_id": existing[r.e164][0], "b_first": r.first_name, "b_last": r.last_name,
              "b_fields": {**(existing[r.e164][1] or {}), **r.fields}, "b_now": now}
@@ -238,6 +237,13 @@ def _store_chunk(session: Session, chunk: _Chunk, list_id: int, import_id: int) 
     return imported, updated
 
 
+def _existing(session: Session, numbers_: list[str]) -> dict[str, tuple[int, Any]]:
+    """Contacts already stored for these numbers: number → (id, custom fields)."""
+    rows = session.execute(select(Contact.id, Contact.number, Contact.fields)
+                           .where(Contact.number.in_(numbers_)))
+    return {number: (cid, fields) for cid, number, fields in rows}
+
+
 def _coalesce(param: str, column: Any) -> Any:
     from sqlalchemy import func
 
@@ -264,7 +270,7 @@ def import_contacts(
     counted and reported, never raised.
     """
     if not list_name.strip():
-        raise ImportFileError("--list needs a name, e.g. --list customers")
+        raise ImportOptionError("--list needs a name, e.g. --list customers")
     with open_csv(path, delimiter=delimiter) as source:
         columns = map_columns(source.header, phone_column=phone_column, overrides=mapping)
         if rejects is not None and _same_file(source.path, rejects):

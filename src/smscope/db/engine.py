@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 #: execution option that makes a SQLite transaction take the write lock at BEGIN
 _WRITE = "smscope_write"
+#: PostgreSQL advisory lock key held while migrating ("smscope" in ASCII, truncated)
+_MIGRATION_LOCK = 0x736D73636F7065
 
 
 def normalize_url(url: str) -> str:
@@ -158,9 +160,13 @@ class Database:
 
     def upgrade(self) -> tuple[str | None, str]:
         """Apply every pending migration; returns (revision before, revision after)."""
-        before = self.current_revision()
         cfg = _alembic_config()
-        with self._guard(), self.engine.begin() as conn:
+        # Several processes may open a new database at once: the first one migrates,
+        # the others wait for it and then find nothing left to do.
+        with self._guard(), self.engine.execution_options(**{_WRITE: True}).begin() as conn:
+            if self.backend == "postgresql":
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")
+            before = MigrationContext.configure(conn).get_current_revision()
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
         return before, self.head_revision()
@@ -178,6 +184,8 @@ class Database:
         if current is None:
             with self._guard(), self.engine.connect() as conn:
                 tables = set(inspect(conn).get_table_names())
+            if "alembic_version" in tables and self.current_revision() is not None:
+                return self.ensure_schema()  # another process created it meanwhile
             if tables - {"alembic_version"}:
                 raise SchemaOutdatedError(
                     f"the database {self.display_url} has tables but no smscope schema version; "

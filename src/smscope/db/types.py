@@ -19,6 +19,30 @@ CREDIT_SCALE = 10_000
 CREDIT_QUANTUM = Decimal("0.0001")
 
 
+#: no single amount or balance beyond this (the integer column holds ~9.2e14 credits)
+MAX_CREDITS = Decimal(10) ** 12
+
+
+def parse_credits(value: object) -> Decimal:
+    """An amount of credits from text or a number, exact to 4 places.
+
+    Raises :class:`ValueError` saying how to write it: not a number, not finite, or
+    more than :data:`MAX_CREDITS`.
+    """
+    try:
+        amount = Decimal(str(value).strip())
+        if not amount.is_finite():
+            raise ArithmeticError
+        if abs(amount) > MAX_CREDITS:
+            raise ValueError(f"{value!r} credits is more than the largest amount, "
+                             f"{MAX_CREDITS:,}")
+        return amount.quantize(CREDIT_QUANTUM, rounding=ROUND_HALF_EVEN)
+    except ArithmeticError:
+        raise ValueError(
+            f"{value!r} is not an amount of credits; write it like 100 or 2.5"
+        ) from None
+
+
 def to_credit_units(value: Decimal | int | float | str) -> int:
     """Credits as an exact integer number of ten-thousandths."""
     amount = Decimal(str(value)).quantize(CREDIT_QUANTUM, rounding=ROUND_HALF_EVEN)
