@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from smscope.contacts import blacklist, importer
 from smscope.contacts.book import lists_summary
+from smscope.contacts.importer import ImportResult
 from smscope.csvio import neutralise
 from smscope.db import Database
 from smscope.db.tables import Contact, ContactList, Import, ImportReject, ListMember
@@ -666,21 +667,25 @@ def test_rows_in_the_rejects_csv_parse_back_to_the_original_cells(db: Database,
     assert [c[1:] if c.startswith("'") else c for c in rows[1][:6]] == tricky
 
 
-def test_a_number_created_by_a_concurrent_import_counts_as_updated(
+def test_parsing_in_a_second_process_gives_the_same_outcome(
         db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The lookup misses a number another import inserts just before ours."""
-    run_import(db, write(tmp_path / "first.csv", f"phone,first_name\n{mobile(1)},Ann\n"))
-    real = importer._existing
-    calls = {"n": 0}
+    """Large files are parsed in a child process; the outcome must not change."""
+    rows = [["phone", "first_name", "city"]]
+    for i in range(1, 40):
+        rows.append([mobile(i), f"n{i}", "Paris"])
+        if i % 7 == 0:
+            rows.append([mobile(i - 1), "dup", ""])
+        if i % 5 == 0:
+            rows.append(["01 42 68 53 00", "fixed", ""])
+    path = write_rows(tmp_path / "c.csv", rows)
+    monkeypatch.setattr(importer, "CHUNK_ROWS", 6)
+    sequential = run_import(db, path, "seq", rejects=tmp_path / "seq.csv")
+    monkeypatch.setattr(importer, "PARALLEL_MIN_BYTES", 0)
+    parallel = run_import(db, path, "par", rejects=tmp_path / "par.csv")
+    def outcome(r: ImportResult) -> tuple[int, int, int]:
+        return r.rows, r.duplicates, r.invalid
 
-    def stale_first_lookup(session, wanted):  # type: ignore[no-untyped-def]
-        calls["n"] += 1
-        return {} if calls["n"] == 1 else real(session, wanted)
-
-    monkeypatch.setattr(importer, "_existing", stale_first_lookup)
-    result = run_import(db, write(tmp_path / "second.csv",
-                                  f"phone,first_name,city\n{mobile(1)},Anna,Oslo\n"
-                                  f"{mobile(2)},Bo,Rome\n"))
-    assert (result.imported, result.updated) == (1, 1)
-    stored = contacts(db)[e164(1)]
-    assert stored.first_name == "Anna" and stored.fields == {"city": "Oslo"}
+    assert outcome(parallel) == outcome(sequential) == (51, 5, 7)
+    assert (parallel.imported, parallel.updated) == (0, sequential.imported)  # now known
+    assert (tmp_path / "seq.csv").read_bytes() == (tmp_path / "par.csv").read_bytes()
+    assert set(members(db, "seq")) == set(members(db, "par"))

@@ -15,13 +15,17 @@ in-file duplicate detection needs.
 from __future__ import annotations
 
 import csv
+import multiprocessing
 import os
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select, update
+from pyroaring import BitMap64
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from smscope import numbers
@@ -36,8 +40,13 @@ from smscope.errors import ImportFileError, ImportOptionError, InvalidNumberErro
 # Core tables: bulk statements with executemany, no ORM unit of work per row.
 CONTACTS = cast(Table, Contact.__table__)
 REJECTS = cast(Table, ImportReject.__table__)
+MEMBERS = cast(Table, ListMember.__table__)
 
-CHUNK_ROWS = 2000
+CHUNK_ROWS = 5000
+#: files at least this big are parsed in a second process (see _parsed_batches)
+PARALLEL_MIN_BYTES = 2 * 1024 * 1024
+#: batches handed to the parsing process ahead of the writer
+IN_FLIGHT = 2
 MAX_NAME = 200
 MAX_FIELD = 1000
 
@@ -109,46 +118,41 @@ def _cell(cells: Sequence[str], index: int | None) -> str:
     return strip_quote(cells[index].strip()).strip()
 
 
-class _RowReader:
-    """Turns raw cells into a contact row or a rejection, with the reason."""
+@dataclass(frozen=True)
+class _RowParser:
+    """Turns raw cells into a contact row or a rejection with its reason.
 
-    def __init__(self, header: Sequence[str], mapping: ColumnMapping,
-                 default_region: str | None) -> None:
-        self.width = len(header)
-        self.mapping = mapping
-        self.default_region = default_region
-        self.seen: set[int] = set()
+    Pure and picklable: large imports run it in a second process (see
+    :func:`_parsed_batches`) while this one writes to the database. In-file duplicates
+    are found afterwards, in order, by :func:`_split_duplicates`.
+    """
 
-    def read(self, number: int, cells: list[str] | None, error: str | None,
-             chunk: _Chunk) -> None:
+    width: int
+    mapping: ColumnMapping
+    default_region: str | None
+
+    def parse(self, batch: list[tuple[int, list[str] | None, str | None]]
+              ) -> list[_Row | _Reject]:
+        return [self._one(number, cells, error) for number, cells, error in batch]
+
+    def _one(self, number: int, cells: list[str] | None, error: str | None
+             ) -> _Row | _Reject:
         if cells is None:
-            chunk.rejects.append(_Reject(number, "invalid", error or "unreadable row", [],
-                                         "unreadable"))
-            return
-        reason, code = self._shape_problem(cells), "columns"
-        e164 = None
-        if reason is None:
-            try:
-                e164 = numbers.normalize(_cell(cells, self.mapping.number), self.default_region)
-            except InvalidNumberError as exc:
-                reason, code = str(exc), exc.reason
-        if reason is None:
-            reason, code = self._length_problem(cells), "too_long"
-        if reason is not None or e164 is None:
-            chunk.rejects.append(_Reject(number, "invalid", reason or "invalid", cells, code))
-            return
-        key = int(e164[1:])
-        if key in self.seen:
-            chunk.rejects.append(_Reject(number, "duplicate",
-                                         f"{e164} already appears earlier in this file", cells,
-                                         "duplicate"))
-            return
-        self.seen.add(key)
+            return _Reject(number, "invalid", error or "unreadable row", [], "unreadable")
+        reason = self._shape_problem(cells)
+        if reason is not None:
+            return _Reject(number, "invalid", reason, cells, "columns")
+        try:
+            e164 = numbers.normalize(_cell(cells, self.mapping.number), self.default_region)
+        except InvalidNumberError as exc:
+            return _Reject(number, "invalid", str(exc), cells, exc.reason)
         m = self.mapping
-        fields = {name: _cell(cells, i) for i, name in m.custom.items() if _cell(cells, i)}
-        chunk.rows.append(_Row(number, e164, numbers.region_of(e164),
-                               _cell(cells, m.first_name) or None,
-                               _cell(cells, m.last_name) or None, fields))
+        first, last = _cell(cells, m.first_name), _cell(cells, m.last_name)
+        fields = {name: value for i, name in m.custom.items() if (value := _cell(cells, i))}
+        reason = self._length_problem(first, last, fields)
+        if reason is not None:
+            return _Reject(number, "invalid", reason, cells, "too_long")
+        return _Row(number, e164, numbers.region_of(e164), first or None, last or None, fields)
 
     def _shape_problem(self, cells: Sequence[str]) -> str | None:
         if len(cells) > self.width and any(c.strip() for c in cells[self.width:]):
@@ -160,58 +164,115 @@ class _RowReader:
             return "no phone number in this row"
         return None
 
-    def _length_problem(self, cells: Sequence[str]) -> str | None:
-        m = self.mapping
-        for label, index in (("first name", m.first_name), ("last name", m.last_name)):
-            if len(_cell(cells, index)) > MAX_NAME:
+    @staticmethod
+    def _length_problem(first: str, last: str, fields: dict[str, str]) -> str | None:
+        for label, value in (("first name", first), ("last name", last)):
+            if len(value) > MAX_NAME:
                 return f"{label} longer than {MAX_NAME} characters"
-        for index, name in m.custom.items():
-            if len(_cell(cells, index)) > MAX_FIELD:
+        for name, value in fields.items():
+            if len(value) > MAX_FIELD:
                 return f"field {name!r} longer than {MAX_FIELD} characters"
         return None
+
+
+def _split_duplicates(parsed: list[_Row | _Reject], seen: BitMap64) -> _Chunk:
+    """Sort a parsed batch into rows and rejects; a number seen before is a duplicate.
+
+    ``seen`` holds every number of the file so far as an integer, in a compressed
+    bitmap (pyroaring): 2 MB for a million numbers, where a Python set takes 60.
+    A duplicate is recorded with its row number and a reason
+    naming the number, not its cells: carrying every row's cells back from the parsing
+    process only for the 1 % of duplicates cost more than it told.
+    """
+    chunk = _Chunk()
+    for item in parsed:
+        if isinstance(item, _Reject):
+            chunk.rejects.append(item)
+            continue
+        key = int(item.e164[1:])
+        if key in seen:
+            chunk.rejects.append(_Reject(item.number, "duplicate",
+                                         f"{item.e164} already appears earlier in this file",
+                                         [], "duplicate"))
+            continue
+        seen.add(key)
+        chunk.rows.append(item)
+    return chunk
+
+
+def _batches(source: CsvSource) -> Iterator[list[tuple[int, list[str] | None, str | None]]]:
+    batch: list[tuple[int, list[str] | None, str | None]] = []
+    for row in source.rows():
+        batch.append(row)
+        if len(batch) >= CHUNK_ROWS:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _parsed_batches(source: CsvSource, parser: _RowParser) -> Iterator[list[_Row | _Reject]]:
+    """Parse the file's rows batch by batch, in a second process for large files.
+
+    Validating numbers costs about as much as writing them; on a machine with two
+    cores, parsing batch n+1 while batch n is written nearly doubles the speed of a
+    large import. A few batches are in flight at most, so memory stays bounded.
+    """
+    if source.size < PARALLEL_MIN_BYTES or (os.cpu_count() or 1) < 2:
+        for batch in _batches(source):
+            yield parser.parse(batch)
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        pending: deque[Future[list[_Row | _Reject]]] = deque()
+        for batch in _batches(source):
+            pending.append(pool.submit(parser.parse, batch))
+            if len(pending) >= IN_FLIGHT:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def _store_chunk(session: Session, chunk: _Chunk, list_id: int, import_id: int) -> tuple[int, int]:
     """Write one chunk; returns (imported, updated)."""
     now = utcnow()
     rows = chunk.rows
+    connection = session.connection()
     imported = updated = 0
     if rows:
         wanted = [r.e164 for r in rows]
-        existing = _existing(session, wanted)
-        blacklisted = set(session.scalars(
-            select(BlacklistEntry.number).where(BlacklistEntry.number.in_(wanted))
-        ))
-        ids = {number: cid for number, (cid, _) in existing.items()}
-        new_rows = [r for r in rows if r.e164 not in existing]
-        if new_rows:
-            values = [
-                {
-                    "number": r.e164, "region": r.region, "first_name": r.first_name,
-                    "last_name": r.last_name, "fields": r.fields,
-                    "state": "blacklisted" if r.e164 in blacklisted else "active",
-                    "state_reason": "on the blacklist" if r.e164 in blacklisted else None,
-                    "state_changed_at": now if r.e164 in blacklisted else None,
-                    "created_at": now, "updated_at": now,
-                }
-                for r in new_rows
-            ]
-            stmt = insert_ignore(session, Contact, ["number"]).returning(
-                CONTACTS.c.number, CONTACTS.c.id)
-            ids.update({number: cid for number, cid in session.execute(stmt, values)})
-            # A concurrent import may have created some of these numbers meanwhile: the
-            # insert skipped them, so they are updated like the ones that existed.
-            late = [r.e164 for r in new_rows if r.e164 not in ids]
-            if late:
-                existing.update(_existing(session, late))
-                ids.update({number: existing[number][0] for number in late})
+        blacklisted: set[str] = set()
+        if session.scalar(select(BlacklistEntry.id).limit(1)) is not None:
+            blacklisted = set(session.scalars(
+                select(BlacklistEntry.number).where(BlacklistEntry.number.in_(wanted))))
+        values = [
+            {
+                "number": r.e164, "region": r.region, "first_name": r.first_name,
+                "last_name": r.last_name, "fields": r.fields,
+                "state": "blacklisted" if r.e164 in blacklisted else "active",
+                "state_reason": "on the blacklist" if r.e164 in blacklisted else None,
+                "state_changed_at": now if r.e164 in blacklisted else None,
+            }
+            for r in rows
+        ]
+        # Insert first, look up after: most rows of an import are new, and the insert
+        # tells which ones were (RETURNING gives only the rows it inserted); the others
+        # already existed, or a concurrent import created them meanwhile.
+        # Core, not the ORM bulk path: one executemany, no per-row unit of work. The
+        # database stamps the times: binding a datetime per row was a fifth of the time.
+        stmt = insert_ignore(session, CONTACTS, ["number"]).values(
+            created_at=func.current_timestamp(), updated_at=func.current_timestamp()
+        ).returning(CONTACTS.c.number, CONTACTS.c.id)
+        ids = {number: cid for number, cid in connection.execute(stmt, values)}
+        existing = _existing(session, [n for n in wanted if n not in ids])
+        ids.update({number: cid for number, (cid, _) in existing.items()})
         changes = [
             {"b_id": existing[r.e164][0], "b_first": r.first_name, "b_last": r.last_name,
              "b_fields": {**(existing[r.e164][1] or {}), **r.fields}, "b_now": now}
             for r in rows if r.e164 in existing
         ]
         if changes:
-            session.connection().execute(
+            connection.execute(
                 update(CONTACTS)
                 .where(CONTACTS.c.id == bindparam("b_id"))
                 .values(
@@ -224,12 +285,13 @@ def _store_chunk(session: Session, chunk: _Chunk, list_id: int, import_id: int) 
             )
         updated = len(changes)
         imported = len(rows) - updated
-        session.execute(
-            insert_ignore(session, ListMember, ["list_id", "contact_id"]),
-            [{"list_id": list_id, "contact_id": ids[r.e164], "added_at": now} for r in rows],
+        connection.execute(
+            insert_ignore(session, MEMBERS, ["list_id", "contact_id"]).values(
+                added_at=func.current_timestamp()),
+            [{"list_id": list_id, "contact_id": ids[r.e164]} for r in rows],
         )
     if chunk.rejects:
-        session.execute(
+        connection.execute(
             REJECTS.insert(),
             [{"import_id": import_id, "row_number": r.number, "outcome": r.outcome,
               "reason": r.reason[:500], "cells": {"values": r.cells}} for r in chunk.rejects],
@@ -239,14 +301,14 @@ def _store_chunk(session: Session, chunk: _Chunk, list_id: int, import_id: int) 
 
 def _existing(session: Session, numbers_: list[str]) -> dict[str, tuple[int, Any]]:
     """Contacts already stored for these numbers: number → (id, custom fields)."""
+    if not numbers_:
+        return {}
     rows = session.execute(select(Contact.id, Contact.number, Contact.fields)
                            .where(Contact.number.in_(numbers_)))
     return {number: (cid, fields) for cid, number, fields in rows}
 
 
 def _coalesce(param: str, column: Any) -> Any:
-    from sqlalchemy import func
-
     return func.coalesce(bindparam(param, type_=column.type), column)
 
 
@@ -334,17 +396,13 @@ def _run(db: Database, source: CsvSource, columns: ColumnMapping, list_name: str
     writer = None
     if reject_stream is not None:
         writer = _RejectWriter(reject_stream[0], [*source.header, "reason"])
-    reader = _RowReader(source.header, columns, default_region)
-    chunk = _Chunk()
+    parser = _RowParser(len(source.header), columns, default_region)
+    seen = BitMap64()
     try:
-        for number, cells, error in source.rows():
-            reader.read(number, cells, error, chunk)
-            if len(chunk.rows) + len(chunk.rejects) >= CHUNK_ROWS:
-                _flush(db, chunk, result, writer, len(source.header))
-                chunk = _Chunk()
-                if progress:
-                    progress(source.bytes_read, source.size)
-        _flush(db, chunk, result, writer, len(source.header))
+        for parsed in _parsed_batches(source, parser):
+            _flush(db, _split_duplicates(parsed, seen), result, writer, len(source.header))
+            if progress:
+                progress(source.bytes_read, source.size)
     except BaseException as exc:
         with db.transaction() as session:
             session.execute(update(Import).where(Import.id == result.import_id).values(
