@@ -19,10 +19,17 @@ import tomllib
 from datetime import time, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 from smscope.db.types import parse_credits
 from smscope.errors import ConfigError
@@ -68,6 +75,10 @@ class SMTPConfig(_Section):
         return self.port or {"none": 25, "starttls": 587, "tls": 465}[self.tls]
 
 
+#: a duration written like "90s", "30m", "2h", "3d" or a number of seconds
+Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+
+
 class RetryConfig(_Section):
     backoff: list[timedelta] = Field(
         default_factory=lambda: [timedelta(hours=2), timedelta(hours=12), timedelta(hours=36)]
@@ -82,23 +93,13 @@ class RetryConfig(_Section):
 
 
 class ValidityConfig(_Section):
-    default: timedelta = timedelta(hours=72)
-
-    @field_validator("default", mode="before")
-    @classmethod
-    def _duration(cls, value: Any) -> timedelta:
-        return parse_duration(value)
+    default: Duration = timedelta(hours=72)
 
 
 class DuplicatesConfig(_Section):
     """The anti-duplicate filter: same text, same number, within ``window``."""
 
-    window: timedelta = timedelta(hours=24)
-
-    @field_validator("window", mode="before")
-    @classmethod
-    def _duration(cls, value: Any) -> timedelta:
-        return parse_duration(value)
+    window: Duration = timedelta(hours=24)
 
 
 class SuspensionConfig(_Section):

@@ -50,6 +50,23 @@ def check_limit(limit: int | None) -> int:
     return limit
 
 
+def fetch_page(session: Any, query: Any, id_column: Any, *, cursor: str | None,
+               limit: int | None) -> tuple[list[Any], str | None]:
+    """Run ``query`` (ordered by ``id_column``) for one page after ``cursor``.
+
+    Returns the rows and the cursor of the next page (None on the last page). One row
+    more than the limit is read to know whether there is a next page.
+    """
+    limit = check_limit(limit)
+    after = decode_cursor(cursor)
+    if after is not None:
+        query = query.where(id_column > after)
+    rows = list(session.scalars(query.order_by(id_column).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (encode_cursor(getattr(rows[-1], id_column.key)) if more else None)
+
+
 @dataclass
 class Page(Generic[T]):
     items: list[T]

@@ -19,7 +19,7 @@ from smscope.csvio import SafeCsvWriter, open_export
 from smscope.db.tables import BlacklistEntry, BlacklistLog, Contact
 from smscope.db.types import utcnow
 from smscope.errors import NotFoundError, OutputFileError
-from smscope.pagination import Page, check_limit, decode_cursor, encode_cursor, text_filter
+from smscope.pagination import Page, fetch_page, text_filter
 
 SOURCES = ("manual", "import", "api", "stop_reply", "provider_optout")
 EXPORT_COLUMNS = ["number", "reason", "source", "actor", "created_at"]
@@ -102,18 +102,12 @@ def is_blacklisted(session: Session, e164: str) -> bool:
 def list_entries(session: Session, *, search: str | None = None, cursor: str | None = None,
                  limit: int | None = None) -> Page[dict[str, Any]]:
     """One page of the blacklist, oldest first; ``search`` matches number or reason."""
-    limit = check_limit(limit)
-    query = select(BlacklistEntry).order_by(BlacklistEntry.id)
+    query = select(BlacklistEntry)
     if search:
         query = query.where(text_filter(search, BlacklistEntry.number, BlacklistEntry.reason))
-    after = decode_cursor(cursor)
-    if after is not None:
-        query = query.where(BlacklistEntry.id > after)
-    entries = list(session.scalars(query.limit(limit + 1)))
-    more = len(entries) > limit
-    entries = entries[:limit]
-    return Page([entry_to_json(e) for e in entries],
-                encode_cursor(entries[-1].id) if more and entries else None)
+    entries, next_cursor = fetch_page(session, query, BlacklistEntry.id, cursor=cursor,
+                                      limit=limit)
+    return Page([entry_to_json(e) for e in entries], next_cursor)
 
 
 def history(session: Session, number: str, *, default_region: str | None = None

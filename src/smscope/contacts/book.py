@@ -19,7 +19,7 @@ from smscope import numbers
 from smscope.db.tables import Contact, ContactEvent, ContactList, ListMember
 from smscope.db.types import utcnow
 from smscope.errors import NotFoundError, UsageError
-from smscope.pagination import Page, check_limit, decode_cursor, encode_cursor, text_filter
+from smscope.pagination import Page, fetch_page, text_filter
 
 STATES = ("active", "invalid", "blacklisted")
 
@@ -101,8 +101,7 @@ def list_contacts(session: Session, *, list_name: str | None = None, state: str 
                   search: str | None = None, cursor: str | None = None,
                   limit: int | None = None) -> Page[dict[str, Any]]:
     """One page of contacts, oldest first, filtered by list, state and text."""
-    limit = check_limit(limit)
-    query: Select[Contact] = select(Contact).order_by(Contact.id)
+    query: Select[Contact] = select(Contact)
     if list_name is not None:
         contact_list = get_list(session, list_name)
         query = query.join(ListMember, ListMember.contact_id == Contact.id).where(
@@ -114,15 +113,9 @@ def list_contacts(session: Session, *, list_name: str | None = None, state: str 
     if search:
         query = query.where(
             text_filter(search, Contact.number, Contact.first_name, Contact.last_name))
-    after = decode_cursor(cursor)
-    if after is not None:
-        query = query.where(Contact.id > after)
-    contacts = list(session.scalars(query.limit(limit + 1)))
-    more = len(contacts) > limit
-    contacts = contacts[:limit]
+    contacts, next_cursor = fetch_page(session, query, Contact.id, cursor=cursor, limit=limit)
     names = _list_names(session, [c.id for c in contacts])
-    items = [contact_to_json(c, names.get(c.id, [])) for c in contacts]
-    return Page(items, encode_cursor(contacts[-1].id) if more and contacts else None)
+    return Page([contact_to_json(c, names.get(c.id, [])) for c in contacts], next_cursor)
 
 
 def _list_names(session: Session, contact_ids: list[int]) -> dict[int, list[str]]:
