@@ -6,6 +6,8 @@
   across hex/decimal renderings and leading zeros.
 * :class:`StatusMapping` turns ``stat`` + ``err`` (+ the ``network_error_code`` TLV)
   into a canonical :class:`~smscope.statuses.Status`, overridable per connector.
+* :meth:`Receipt.from_pdu` reads a receipt from an SMPP ``deliver_sm``/``data_sm``
+  (text, ``message_payload`` and TLVs together; the TLVs win).
 """
 
 from __future__ import annotations

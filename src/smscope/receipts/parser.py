@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from smscope.errors import ReceiptFormatError
 
@@ -70,6 +71,18 @@ class Receipt:
     err: str | None = None
     text: str | None = None
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    #: (network type, error code) of the network_error_code TLV; 3 is GSM
+    network_error: tuple[int, int] | None = None
+
+    @classmethod
+    def from_pdu(cls, pdu: Any) -> Receipt:
+        """The receipt carried by a ``deliver_sm``/``data_sm``: text and TLVs together.
+
+        See :func:`smscope.receipts.pdu.receipt_from_pdu`.
+        """
+        from smscope.receipts.pdu import receipt_from_pdu
+
+        return receipt_from_pdu(pdu)
 
 
 def _decode(raw: str | bytes) -> str:
