@@ -385,22 +385,37 @@ class BindTransceiver(_Bind):
 
 
 @dataclass(slots=True, kw_only=True)
-class _BindResp(PDU):
-    """bind_*_resp: system_id (max 16); an error response may come with no body."""
+class _OneStringResp(PDU):
+    """A response whose body is one C-octet string, then optional TLVs.
 
-    system_id: str = ""
+    An error response may come with no body at all (SMPP 3.4 §4.4.2): it decodes with
+    the string empty.
+    """
+
+    _FIELD: ClassVar[str]
+    _MAX: ClassVar[int]
 
     def _body(self) -> bytes:
-        body = _cenc(self.system_id, 16, "system_id")
+        body = _cenc(getattr(self, self._FIELD), self._MAX, self._FIELD)
         return body + _encode_tlvs(self.tlvs) if self.tlvs else body
 
     @classmethod
     def _decode(cls, data: bytes, seq: int, status: int) -> PDU:
         if len(data) == HEADER_LENGTH:
             return cls(sequence_number=seq, command_status=status)
-        system_id, pos = _cstr(data, HEADER_LENGTH, 16, "system_id")
+        value, pos = _cstr(data, HEADER_LENGTH, cls._MAX, cls._FIELD)
         tlvs = _decode_tlvs(data, pos) if pos < len(data) else {}
-        return cls(sequence_number=seq, command_status=status, tlvs=tlvs, system_id=system_id)
+        return cls(sequence_number=seq, command_status=status, tlvs=tlvs,
+                   **{cls._FIELD: value})
+
+
+@dataclass(slots=True, kw_only=True)
+class _BindResp(_OneStringResp):
+    """bind_*_resp: system_id (max 16)."""
+
+    _FIELD: ClassVar[str] = "system_id"
+    _MAX: ClassVar[int] = 16
+    system_id: str = ""
 
 
 @dataclass(slots=True, kw_only=True)
@@ -577,28 +592,12 @@ class DeliverSM(_ShortMessage):
 
 
 @dataclass(slots=True, kw_only=True)
-class _MessageIdResp(PDU):
-    """submit_sm_resp, deliver_sm_resp, data_sm_resp: message_id (max 65).
+class _MessageIdResp(_OneStringResp):
+    """submit_sm_resp, deliver_sm_resp, data_sm_resp: message_id (max 65)."""
 
-    An error response may come with no body at all (SMPP 3.4 §4.4.2): it decodes with
-    ``message_id == ""``.
-    """
-
+    _FIELD: ClassVar[str] = "message_id"
+    _MAX: ClassVar[int] = 65
     message_id: str = ""
-
-    def _body(self) -> bytes:
-        body = _cenc(self.message_id, 65, "message_id")
-        if self.tlvs:
-            return body + _encode_tlvs(self.tlvs)
-        return body
-
-    @classmethod
-    def _decode(cls, data: bytes, seq: int, status: int) -> PDU:
-        if len(data) == HEADER_LENGTH:
-            return cls(sequence_number=seq, command_status=status)
-        message_id, pos = _cstr(data, HEADER_LENGTH, 65, "message_id")
-        tlvs = _decode_tlvs(data, pos) if pos < len(data) else {}
-        return cls(sequence_number=seq, command_status=status, tlvs=tlvs, message_id=message_id)
 
 
 @dataclass(slots=True, kw_only=True)
