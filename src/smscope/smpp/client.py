@@ -24,7 +24,6 @@ import contextlib
 import datetime as dt
 import itertools
 import logging
-import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -33,8 +32,8 @@ from typing import Final, Literal
 from smscope.errors import SmscopeError
 from smscope.receipts.pdu import is_receipt
 from smscope.smpp.constants import RESPONSE_BIT, CommandStatus, status_name
+from smscope.smpp.link import Link, LinkLost
 from smscope.smpp.pdu import (
-    PDU,
     BindReceiver,
     BindTransceiver,
     BindTransmitter,
@@ -44,7 +43,6 @@ from smscope.smpp.pdu import (
     EnquireLinkResp,
     GenericNack,
     InvalidPDUError,
-    PDUReader,
     SplitMode,
     SubmitSM,
     Unbind,
@@ -125,10 +123,6 @@ class BindError(SMPPError):
     def __init__(self, message: str, command_status: int) -> None:
         super().__init__(message)
         self.command_status = command_status
-
-
-class _LinkLost(Exception):
-    """Internal: the link a request was sent on died before its answer came."""
 
 
 # --------------------------------------------------------------------------------------
@@ -255,20 +249,8 @@ class _TokenBucket:
 # --------------------------------------------------------------------------------------
 
 
-def _tune_socket(writer: asyncio.StreamWriter) -> socket.socket | None:
-    sock = writer.get_extra_info("socket")
-    if sock is None:
-        return None
-    with contextlib.suppress(OSError):
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    return sock  # type: ignore[no-any-return]
-
-
-_QUICKACK: Final = getattr(socket, "TCP_QUICKACK", None)
-
-
-class _Link:
-    """One bound (or binding) TCP connection: a read loop and the requests in flight."""
+class _Link(Link):
+    """One bound (or binding) connection of the client, with its read loop."""
 
     def __init__(
         self,
@@ -277,76 +259,20 @@ class _Link:
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
     ) -> None:
+        super().__init__(reader, writer, f"SMPP {role} link")
         self.client = client
         self.role = role
-        self.reader = reader
-        self.writer = writer
-        self.sock = _tune_socket(writer)
-        self.pending: dict[int, asyncio.Future[PDU]] = {}
-        self.alive = True
-        self._seq = itertools.count(1)
         self.task: asyncio.Task[None] = asyncio.create_task(self._read_loop())
         self.keepalive: asyncio.Task[None] | None = None
 
-    # -- sending --------------------------------------------------------------------
-
-    def next_sequence(self) -> int:
-        seq = next(self._seq)
-        if seq > 0x7FFFFFFF:
-            self._seq = itertools.count(2)
-            seq = 1
-        return seq
-
-    def send(self, pdu: PDU) -> None:
-        if not self.alive:
-            raise _LinkLost
-        self.writer.write(encode(pdu))
-
-    def request(self, pdu: PDU) -> asyncio.Future[PDU]:
-        """Send a request; the future gets its response, or _LinkLost."""
-        if not self.alive:
-            raise _LinkLost
-        pdu.sequence_number = self.next_sequence()
-        future: asyncio.Future[PDU] = asyncio.get_running_loop().create_future()
-        self.pending[pdu.sequence_number] = future
-        self.writer.write(encode(pdu))
-        return future
-
-    def kill(self) -> None:
-        """Drop the connection now; the read loop ends and fails what is pending."""
-        if self.alive:
-            self.alive = False
-            self.writer.close()
-            for future in self.pending.values():
-                if not future.done():
-                    future.set_exception(_LinkLost())
-            self.pending.clear()
-
-    # -- receiving ------------------------------------------------------------------
-
     async def _read_loop(self) -> None:
-        reader = PDUReader()
         try:
-            while self.alive:
-                data = await self.reader.read(65536)
-                if not data:
-                    break
-                if _QUICKACK is not None and self.sock is not None:
-                    with contextlib.suppress(OSError):
-                        self.sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
-                try:
-                    frames = reader.feed(data)
-                except InvalidPDUError as err:
-                    log.warning("SMPP %s link: unreadable stream (%s), closing", self.role, err)
-                    break
-                for frame in frames:
-                    self._handle_frame(frame)
-                    if not self.alive:
-                        break
+            async for frame in self.frames():
+                self._handle_frame(frame)
         except (OSError, asyncio.IncompleteReadError) as err:
             log.info("SMPP %s link lost: %s", self.role, err)
         finally:
-            self.kill()
+            self.close()
 
     def _handle_frame(self, frame: bytes) -> None:
         try:
@@ -356,59 +282,21 @@ class _Link:
                                   command_status=err.command_status))
             return
         except InvalidPDUError as err:
-            self._answer_invalid(err)
+            self.answer_invalid(err)
             return
-        command_id = pdu.command_id
-        if command_id & RESPONSE_BIT:
-            future = self.pending.pop(pdu.sequence_number, None)
-            if future is not None and not future.done():
-                future.set_result(pdu)
-            elif not isinstance(pdu, GenericNack):
-                log.info("SMPP %s link: unexpected %s", self.role, type(pdu).__name__)
-            return
-        if isinstance(pdu, DeliverSM):
+        if pdu.command_id & RESPONSE_BIT:
+            self.take_response(pdu)
+        elif isinstance(pdu, DeliverSM):
             self.client._inbox_put(self, pdu)
         elif isinstance(pdu, EnquireLink):
             self.send(EnquireLinkResp(sequence_number=pdu.sequence_number))
         elif isinstance(pdu, Unbind):
             log.info("SMPP %s link: the SMSC unbinds", self.role)
             self.send(UnbindResp(sequence_number=pdu.sequence_number))
-            self.kill()
+            self.close()
         else:
             self.send(GenericNack(sequence_number=pdu.sequence_number,
                                   command_status=_S.ESME_RINVCMDID))
-
-    def _answer_invalid(self, err: InvalidPDUError) -> None:
-        seq, command_id = err.sequence_number, err.command_id
-        if seq is None or command_id is None:
-            log.warning("SMPP %s link: %s, closing", self.role, err)
-            self.kill()
-            return
-        if command_id & RESPONSE_BIT:
-            log.warning("SMPP %s link: bad response: %s", self.role, err)
-            future = self.pending.pop(seq, None)
-            if future is not None and not future.done():
-                future.set_exception(_LinkLost())
-            return
-        if command_id == DeliverSM.command_id:
-            self.send(DeliverSMResp(sequence_number=seq, command_status=err.command_status))
-        else:
-            self.send(GenericNack(sequence_number=seq, command_status=err.command_status))
-
-    async def keepalive_loop(self, interval: float, timeout: float) -> None:
-        """enquire_link every ``interval``; no answer within ``timeout`` kills the link."""
-        while self.alive:
-            await asyncio.sleep(interval)
-            try:
-                future = self.request(EnquireLink())
-                await asyncio.wait_for(future, timeout)
-            except _LinkLost:
-                return
-            except TimeoutError:
-                log.warning("SMPP %s link: no enquire_link_resp in %ss, reconnecting",
-                            self.role, timeout)
-                self.kill()
-                return
 
 
 # --------------------------------------------------------------------------------------
@@ -509,7 +397,7 @@ class SMPPClient:
                 opened.append(await self._open(role))
         except BaseException:
             for link in opened:
-                link.kill()
+                link.close()
             raise
         self._connected = True
         for link in opened:
@@ -539,21 +427,21 @@ class SMPPClient:
                 )
             )
             resp = await asyncio.wait_for(future, self.response_timeout)
-        except _LinkLost:
+        except LinkLost:
             raise SMPPError(
                 f"the SMSC at {self.host}:{self.port} closed the connection during bind"
             ) from None
         except TimeoutError:
-            link.kill()
+            link.close()
             raise SMPPError(
                 f"the SMSC at {self.host}:{self.port} did not answer the bind "
                 f"within {self.response_timeout}s"
             ) from None
         except BaseException:
-            link.kill()
+            link.close()
             raise
         if resp.command_status != _S.ESME_ROK:
-            link.kill()
+            link.close()
             raise BindError(
                 f"bind refused: {describe_status(resp.command_status)}", resp.command_status
             )
@@ -566,7 +454,7 @@ class SMPPClient:
         ready = self._ready[role]
         while not self._closing:
             link.keepalive = asyncio.create_task(
-                link.keepalive_loop(self.enquire_link_interval, self.response_timeout)
+                link.keep_alive(self.enquire_link_interval, self.response_timeout)
             )
             try:
                 await asyncio.shield(link.task)
@@ -620,10 +508,10 @@ class SMPPClient:
         try:
             future = link.request(Unbind())
             await asyncio.wait_for(future, self.response_timeout)
-        except (_LinkLost, TimeoutError, OSError):
+        except (LinkLost, TimeoutError, OSError):
             pass
         finally:
-            link.kill()
+            link.close()
             with contextlib.suppress(Exception):
                 await link.task
             with contextlib.suppress(OSError, ConnectionError):
@@ -706,13 +594,13 @@ class SMPPClient:
                     return PartResult("failed", error=f"not sent: {err}", attempts=attempt - 1)
                 try:
                     future = link.request(pdu)
-                except _LinkLost:
+                except LinkLost:
                     # nothing was written: safe to wait for the next link and try again
                     attempt -= 1
                     continue
                 try:
                     resp = await asyncio.wait_for(future, self.response_timeout)
-                except _LinkLost:
+                except LinkLost:
                     return PartResult("in_doubt", error="link lost before the answer",
                                       attempts=attempt)
                 except TimeoutError:
@@ -799,6 +687,6 @@ class SMPPClient:
                         len(items), kind)
             status = CommandStatus.ESME_RX_T_APPN
         for link, pdu in items:
-            with contextlib.suppress(_LinkLost, OSError):
+            with contextlib.suppress(LinkLost, OSError):
                 link.send(DeliverSMResp(sequence_number=pdu.sequence_number,
                                         command_status=status))

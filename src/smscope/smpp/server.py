@@ -24,18 +24,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
-import itertools
 import logging
-import socket
 import time
 from collections.abc import Awaitable, Callable
 from typing import Final, Literal
 
 from smscope.errors import PDUError, SmscopeError
 from smscope.smpp.constants import RESPONSE_BIT, CommandStatus
+from smscope.smpp.link import Link, LinkLost, response_to
 from smscope.smpp.pdu import (
     PDU,
-    PDU_CLASSES,
     BindReceiver,
     BindReceiverResp,
     BindTransceiver,
@@ -47,7 +45,6 @@ from smscope.smpp.pdu import (
     EnquireLinkResp,
     GenericNack,
     InvalidPDUError,
-    PDUReader,
     SubmitSM,
     SubmitSMResp,
     Unbind,
@@ -93,15 +90,8 @@ _BINDS: Final[dict[int, tuple[BindKind, _BindRespClass]]] = {
     int(BindReceiver.command_id): ("receiver", BindReceiverResp),
 }
 
-_QUICKACK: Final = getattr(socket, "TCP_QUICKACK", None)
-
-
 class SMPPServerError(SmscopeError):
     """A server or session cannot do what was asked (e.g. deliver on a transmitter bind)."""
-
-
-class _LinkLost(Exception):
-    """Internal: the connection a request was sent on died before its answer came."""
 
 
 class ServerHandler:
@@ -147,35 +137,18 @@ class _RateLimit:
         return False
 
 
-def _response_to(pdu_or_id: PDU | int, sequence_number: int, status: int) -> PDU:
-    """The ``*_resp`` of a request (generic_nack if it has none) with ``status``."""
-    command_id = pdu_or_id if isinstance(pdu_or_id, int) else pdu_or_id.command_id
-    cls = PDU_CLASSES.get(command_id | RESPONSE_BIT)
-    if cls is None:
-        return GenericNack(sequence_number=sequence_number, command_status=status)
-    return cls(sequence_number=sequence_number, command_status=status)
-
-
-class ServerSession:
+class ServerSession(Link):
     """One ESME connection. ``bind_kind`` and ``system_id`` are None until it binds."""
 
     def __init__(
         self, server: SMPPServer, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
         self.server = server
-        self.reader = reader
-        self.writer = writer
         self.peer = writer.get_extra_info("peername")
+        super().__init__(reader, writer, f"SMPP server: {self.peer}")
         self.bind_kind: BindKind | None = None
         self.system_id: str | None = None
-        self.alive = True
         self.closed = asyncio.Event()
-        self._sock: socket.socket | None = writer.get_extra_info("socket")
-        if self._sock is not None:
-            with contextlib.suppress(OSError):
-                self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._pending: dict[int, asyncio.Future[PDU]] = {}
-        self._seq = itertools.count(1)
         self._window = asyncio.Semaphore(server.deliver_window)
         self._submits: set[asyncio.Task[None]] = set()
         self._bound_task: asyncio.Task[None] | None = None
@@ -192,34 +165,9 @@ class ServerSession:
     # -- sending --------------------------------------------------------------------
 
     def _send(self, pdu: PDU) -> None:
-        if self.alive:
-            self.writer.write(encode(pdu))
-
-    def _request(self, pdu: PDU) -> asyncio.Future[PDU]:
-        if not self.alive:
-            raise _LinkLost
-        seq = next(self._seq)
-        if seq > 0x7FFFFFFF:
-            self._seq = itertools.count(2)
-            seq = 1
-        pdu.sequence_number = seq
-        data = encode(pdu)
-        future: asyncio.Future[PDU] = asyncio.get_running_loop().create_future()
-        self._pending[seq] = future
-        self.writer.write(data)
-        return future
-
-    async def _ask(self, pdu: PDU, timeout: float) -> PDU | None:
-        """Send a request and wait for its response; None if none comes in time."""
-        try:
-            future = self._request(pdu)
-        except _LinkLost:
-            return None
-        try:
-            return await asyncio.wait_for(future, timeout)
-        except (_LinkLost, TimeoutError):
-            self._pending.pop(pdu.sequence_number, None)
-            return None
+        """Answer the ESME; a link already gone has no one left to answer."""
+        with contextlib.suppress(LinkLost):
+            self.send(pdu)
 
     async def deliver(self, pdu: DeliverSM, timeout: float | None = None) -> int:
         """Send ``pdu`` (its sequence_number is set here) and return the command_status
@@ -233,7 +181,7 @@ class ServerSession:
         encode(pdu)  # a PDU that cannot be sent fails here, not as a lost link
         wait = self.server.deliver_timeout if timeout is None else timeout
         async with self._window:
-            resp = await self._ask(pdu, wait)
+            resp = await self.ask(pdu, wait)
         if resp is None:
             return NO_RESPONSE
         return resp.command_status
@@ -242,51 +190,17 @@ class ServerSession:
         """Send unbind, wait for unbind_resp (at most ``timeout``, default the server's
         ``response_timeout``), then close the connection."""
         if self.alive and self.bind_kind is not None:
-            await self._ask(Unbind(), self.server.response_timeout if timeout is None
+            await self.ask(Unbind(), self.server.response_timeout if timeout is None
                             else timeout)
         self.close()
-
-    def close(self) -> None:
-        """Drop the connection now; outstanding deliver calls return NO_RESPONSE."""
-        if not self.alive:
-            return
-        self.alive = False
-        self.writer.close()
-        for future in self._pending.values():
-            if not future.done():
-                future.set_exception(_LinkLost())
-        self._pending.clear()
 
     # -- receiving ------------------------------------------------------------------
 
     async def run(self) -> None:
         """Serve the connection until it closes, then tell the handler."""
-        frames_reader = PDUReader()
         try:
-            while self.alive:
-                data = await self.reader.read(65536)
-                if not data:
-                    break
-                if _QUICKACK is not None and self._sock is not None:
-                    with contextlib.suppress(OSError):
-                        self._sock.setsockopt(socket.IPPROTO_TCP, _QUICKACK, 1)
-                while self.alive:
-                    try:
-                        frames = frames_reader.feed(data)
-                    except InvalidPDUError as err:
-                        log.warning("SMPP server: %s sent an unreadable stream (%s), closing",
-                                    self.peer, err)
-                        self.close()
-                        break
-                    data = b""
-                    for frame in frames:
-                        await self._handle_frame(frame)
-                        if not self.alive:
-                            break
-                    # a lying length right after complete frames is only seen on the
-                    # next feed: look again while a header is waiting
-                    if not frames or frames_reader.pending < 4:
-                        break
+            async for frame in self.frames():
+                await self._handle_frame(frame)
         except (OSError, asyncio.IncompleteReadError) as err:
             log.info("SMPP server: link to %s lost: %s", self.peer, err)
         except Exception:
@@ -326,24 +240,19 @@ class ServerSession:
                                    command_status=err.command_status))
             return
         except InvalidPDUError as err:
-            self._answer_invalid(err)
+            self.answer_invalid(err)
             return
         command_id = pdu.command_id
         seq = pdu.sequence_number
         if command_id & RESPONSE_BIT:
-            future = self._pending.pop(seq, None)
-            if future is not None and not future.done():
-                future.set_result(pdu)
-            else:
-                log.info("SMPP server: %s: unexpected %s (sequence %d)",
-                         self.peer, type(pdu).__name__, seq)
+            self.take_response(pdu)
             return
         if isinstance(pdu, EnquireLink):
             self._send(EnquireLinkResp(sequence_number=seq))
         elif command_id in _BINDS:
             await self._bind(pdu)
         elif self.bind_kind is None:
-            self._send(_response_to(pdu, seq, _S.ESME_RINVBNDSTS))
+            self._send(response_to(pdu, seq, _S.ESME_RINVBNDSTS))
         elif isinstance(pdu, SubmitSM):
             self._submit(pdu)
         elif isinstance(pdu, Unbind):
@@ -351,22 +260,7 @@ class ServerSession:
             self._send(UnbindResp(sequence_number=seq))
             self.close()
         else:
-            self._send(_response_to(pdu, seq, _S.ESME_RINVCMDID))
-
-    def _answer_invalid(self, err: InvalidPDUError) -> None:
-        seq, command_id = err.sequence_number, err.command_id
-        if seq is None or command_id is None:
-            log.warning("SMPP server: %s: %s, closing", self.peer, err)
-            self.close()
-            return
-        if command_id & RESPONSE_BIT:
-            log.warning("SMPP server: %s: bad response: %s", self.peer, err)
-            future = self._pending.pop(seq, None)
-            if future is not None and not future.done():
-                future.set_exception(_LinkLost())
-            return
-        log.info("SMPP server: %s: %s", self.peer, err)
-        self._send(_response_to(command_id, seq, err.command_status))
+            self._send(response_to(pdu, seq, _S.ESME_RINVCMDID))
 
     async def _bind(self, pdu: PDU) -> None:
         kind, resp_cls = _BINDS[pdu.command_id]
@@ -395,7 +289,8 @@ class ServerSession:
         log.info("SMPP server: %r bound", self)
         self._bound_task = asyncio.create_task(self._on_bound())
         if server.enquire_link_interval:
-            self._keepalive = asyncio.create_task(self._keepalive_loop())
+            self._keepalive = asyncio.create_task(
+                self.keep_alive(server.enquire_link_interval, server.response_timeout))
 
     async def _on_bound(self) -> None:
         try:
@@ -433,21 +328,6 @@ class ServerSession:
             log.error("SMPP server: cannot answer a submit_sm of %r: %s", self, err)
             self._send(SubmitSMResp(sequence_number=pdu.sequence_number,
                                     command_status=_S.ESME_RSYSERR))
-
-    async def _keepalive_loop(self) -> None:
-        interval = self.server.enquire_link_interval
-        assert interval
-        while self.alive:
-            await asyncio.sleep(interval)
-            if not self.alive:
-                return
-            if await self._ask(EnquireLink(), self.server.response_timeout) is None:
-                if self.alive:
-                    log.warning("SMPP server: %r did not answer enquire_link in %ss, closing",
-                                self, self.server.response_timeout)
-                    self.close()
-                return
-
 
 class SMPPServer:
     """An SMPP 3.4 SMSC endpoint: ``await start()``, ``port``, ``await close()``.

@@ -1,0 +1,186 @@
+"""What both ends of an SMPP connection share: one TCP link and its requests in flight.
+
+The client (:mod:`smscope.smpp.client`) and the server (:mod:`smscope.smpp.server`)
+differ in what they do with a PDU, not in how they move PDUs: sequence numbers,
+requests waiting for their response, reading frames off the socket, answering what
+cannot be decoded, and the enquire_link keep-alive are written once, here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import socket
+from collections.abc import AsyncIterator
+from typing import Final
+
+from smscope.smpp.constants import RESPONSE_BIT
+from smscope.smpp.pdu import (
+    PDU,
+    PDU_CLASSES,
+    EnquireLink,
+    GenericNack,
+    InvalidPDUError,
+    PDUReader,
+    encode,
+)
+
+log = logging.getLogger(__name__)
+
+#: re-armed after each read: Linux turns quick ACKs off again by itself, and a peer
+#: with Nagle on would otherwise wait for our delayed ACK before sending more
+QUICKACK: Final = getattr(socket, "TCP_QUICKACK", None)
+
+
+class LinkLost(Exception):
+    """The connection is gone (or was closed) before the answer came."""
+
+
+def response_to(pdu_or_id: PDU | int, sequence_number: int, status: int) -> PDU:
+    """The ``*_resp`` of a request (generic_nack if it has none) with ``status``."""
+    command_id = pdu_or_id if isinstance(pdu_or_id, int) else pdu_or_id.command_id
+    cls = PDU_CLASSES.get(command_id | RESPONSE_BIT)
+    if cls is None:
+        return GenericNack(sequence_number=sequence_number, command_status=status)
+    return cls(sequence_number=sequence_number, command_status=status)
+
+
+class Link:
+    """One TCP connection carrying SMPP: send, request/response, frames, keep-alive."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                 name: str) -> None:
+        self.reader = reader
+        self.writer = writer
+        self.name = name
+        self.alive = True
+        self.pending: dict[int, asyncio.Future[PDU]] = {}
+        self._seq = itertools.count(1)
+        self.sock: socket.socket | None = writer.get_extra_info("socket")
+        if self.sock is not None:
+            with contextlib.suppress(OSError):  # small PDUs must not wait for Nagle
+                self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    # -- sending --------------------------------------------------------------------
+
+    def next_sequence(self) -> int:
+        seq = next(self._seq)
+        if seq > 0x7FFFFFFF:  # sequence numbers are 31-bit; wrap to 1
+            self._seq = itertools.count(2)
+            seq = 1
+        return seq
+
+    def send(self, pdu: PDU) -> None:
+        if not self.alive:
+            raise LinkLost
+        self.writer.write(encode(pdu))
+
+    def request(self, pdu: PDU) -> asyncio.Future[PDU]:
+        """Send a request (its sequence number is set here); the future gets its
+        response, or :class:`LinkLost`."""
+        if not self.alive:
+            raise LinkLost
+        pdu.sequence_number = self.next_sequence()
+        data = encode(pdu)
+        future: asyncio.Future[PDU] = asyncio.get_running_loop().create_future()
+        self.pending[pdu.sequence_number] = future
+        self.writer.write(data)
+        return future
+
+    async def ask(self, pdu: PDU, timeout: float) -> PDU | None:
+        """Send a request and wait for its response; None if none comes in time."""
+        try:
+            future = self.request(pdu)
+        except LinkLost:
+            return None
+        try:
+            return await asyncio.wait_for(future, timeout)
+        except (LinkLost, TimeoutError):
+            self.pending.pop(pdu.sequence_number, None)
+            return None
+
+    def close(self) -> None:
+        """Drop the connection now; every request in flight fails with LinkLost."""
+        if not self.alive:
+            return
+        self.alive = False
+        self.writer.close()
+        for future in self.pending.values():
+            if not future.done():
+                future.set_exception(LinkLost())
+        self.pending.clear()
+
+    # -- receiving ------------------------------------------------------------------
+
+    async def frames(self) -> AsyncIterator[bytes]:
+        """The frames read off the socket, until it closes or sends garbage.
+
+        OSError and IncompleteReadError reach the caller, who knows what a lost link
+        means for it.
+        """
+        reader = PDUReader()
+        while self.alive:
+            data = await self.reader.read(65536)
+            if not data:
+                return
+            if QUICKACK is not None and self.sock is not None:
+                with contextlib.suppress(OSError):
+                    self.sock.setsockopt(socket.IPPROTO_TCP, QUICKACK, 1)
+            while self.alive:
+                try:
+                    frames = reader.feed(data)
+                except InvalidPDUError as err:
+                    log.warning("%s: unreadable stream (%s), closing", self.name, err)
+                    self.close()
+                    return
+                data = b""
+                for frame in frames:
+                    yield frame
+                    if not self.alive:
+                        return
+                # a lying length right after complete frames is only seen on the next
+                # feed: look again while a header is waiting
+                if not frames or reader.pending < 4:
+                    break
+
+    def take_response(self, pdu: PDU) -> None:
+        """Hand a response to the request waiting for it."""
+        future = self.pending.pop(pdu.sequence_number, None)
+        if future is not None and not future.done():
+            future.set_result(pdu)
+        elif not isinstance(pdu, GenericNack):
+            log.info("%s: unexpected %s (sequence %d)", self.name, type(pdu).__name__,
+                     pdu.sequence_number)
+
+    def answer_invalid(self, err: InvalidPDUError) -> None:
+        """Answer a PDU the codec refused: its ``*_resp`` with the status the codec
+        chose; a bad response fails its request; no header at all closes the link."""
+        seq, command_id = err.sequence_number, err.command_id
+        if seq is None or command_id is None:
+            log.warning("%s: %s, closing", self.name, err)
+            self.close()
+            return
+        if command_id & RESPONSE_BIT:
+            log.warning("%s: bad response: %s", self.name, err)
+            future = self.pending.pop(seq, None)
+            if future is not None and not future.done():
+                future.set_exception(LinkLost())
+            return
+        log.info("%s: %s", self.name, err)
+        with contextlib.suppress(LinkLost):
+            self.send(response_to(command_id, seq, err.command_status))
+
+    async def keep_alive(self, interval: float, timeout: float) -> None:
+        """enquire_link every ``interval``; no answer within ``timeout`` closes the link."""
+        while self.alive:
+            await asyncio.sleep(interval)
+            if not self.alive:
+                return
+            if await self.ask(EnquireLink(), timeout) is None:
+                if self.alive:
+                    log.warning("%s: no enquire_link_resp in %ss, closing", self.name,
+                                timeout)
+                    self.close()
+                return
