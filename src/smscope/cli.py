@@ -489,6 +489,51 @@ def credits_balance(json_out: JsonOpt = False) -> None:
                   f"({credits_text(balance.reserved)} reserved)")
 
 
+# --------------------------------------------------------------------------- simulator
+
+
+@app.command("simulator")
+def simulator_command(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on (0: any free port).",
+                                      min=0, max=65535)] = 2775,
+    system_id: Annotated[str, typer.Option(help="system_id clients bind with.")] = "smscope",
+    password: Annotated[str, typer.Option(help="Password clients bind with.")] = "secret",
+    profile: Annotated[str, typer.Option(
+        help="Outcome profile: realistic, instant, or a TOML file.")] = "realistic",
+    seed: Annotated[int, typer.Option(help="Seed: the same seed and messages give the "
+                                           "same outcomes.")] = 0,
+    max_rate: Annotated[float | None, typer.Option(
+        help="Most submit_sm a second; more are answered ESME_RTHROTTLED.", min=0.001)] = None,
+    record: Annotated[Path | None, typer.Option(
+        help="Write what the simulator did as JSON to this file on exit and on SIGUSR1.",
+        dir_okay=False)] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Run the operator simulator: an SMPP 3.4 SMSC that sends receipts from a profile."""
+    import asyncio
+
+    from smscope.simulator import Simulator, load_profile, run_until_signalled
+
+    outcome_profile = load_profile(profile)
+    if record is not None and not record.parent.is_dir():
+        raise UsageError(f"--record {record}: the folder {record.parent} does not exist")
+    simulator = Simulator(outcome_profile, seed=seed, system_id=system_id,
+                          password=password, max_rate=max_rate)
+
+    def ready(sim: Simulator) -> None:
+        limit = f", at most {max_rate:g} submit_sm/s" if max_rate else ""
+        err.print(f"smscope simulator listening on {host}:{sim.port} (system_id "
+                  f"{system_id!r}, profile {outcome_profile.name}, seed {seed}{limit}); "
+                  "Ctrl-C stops it", soft_wrap=True)
+
+    result = asyncio.run(run_until_signalled(simulator, host, port, record, ready))
+    if json_out:
+        print_json(result.as_dict())
+    else:
+        out.print(f"smscope simulator: {result.summary()}", soft_wrap=True)
+
+
 # --------------------------------------------------------------------------- demo
 
 

@@ -317,12 +317,12 @@ def load_config(path: Path | None = None, environ: dict[str, str] | None = None)
     try:
         config = Config.model_validate(_merge(data, overrides))
     except ValidationError as exc:
-        raise ConfigError(f"{source}: {_describe(exc)}") from None
+        raise ConfigError(f"{source}: {describe_validation_error(exc)}") from None
     config.source = source
     return config
 
 
-def _describe(exc: ValidationError) -> str:
+def describe_validation_error(exc: ValidationError) -> str:
     """Turn pydantic's report into one line that names the place of the first error."""
     first = exc.errors()[0]
     loc = [str(part) for part in first["loc"]]

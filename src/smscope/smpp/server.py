@@ -356,6 +356,10 @@ class SMPPServer:
     ) -> None:
         if deliver_window < 1:
             raise SMPPServerError(f"deliver_window must be at least 1, got {deliver_window}")
+        try:  # refused here, not as a failed bind later
+            encode(BindTransceiverResp(system_id=system_id))
+        except PDUError as exc:
+            raise SMPPServerError(f"system_id cannot be sent: {exc}") from None
         self.authenticate = authenticate
         self.handler = handler if handler is not None else ServerHandler()
         self.system_id = system_id

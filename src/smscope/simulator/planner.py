@@ -1,0 +1,122 @@
+"""What becomes of each submitted message: drawn from the profile, reproducibly.
+
+The fate of a message depends only on the seed, its destination and how many messages
+that destination was sent before (so a retry of an absent subscriber may succeed, and
+the same run replayed gives the same outcomes whatever the order of other numbers'
+messages). The parts of one long message share one fate: a handset that is off misses
+every part.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass
+from typing import Final
+
+from smscope.simulator.profile import Outcome, Profile
+
+__all__ = ["Plan", "Planner"]
+
+#: parts of long messages whose other parts have not all come yet; a sender that never
+#: finishes a message must not grow this without bound
+MAX_OPEN_GROUPS: Final = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The fate of one message (every part of it)."""
+
+    #: non-zero: the submit_sm is refused with this command_status; nothing else happens
+    submit_status: int
+    outcome: Outcome
+    #: seconds from the submit_sm to the final receipt
+    latency: float
+    #: intermediate receipts: (stat, seconds after the submit_sm), in time order
+    intermediates: tuple[tuple[str, float], ...] = ()
+    #: the recipient's reply (an MO) and when it comes, after the final receipt
+    reply: str | None = None
+    reply_delay: float = 0.0
+
+
+#: (source, destination, reference, total) of a concatenated message
+GroupKey = tuple[str, str, int, int]
+
+
+class Planner:
+    """Draws a :class:`Plan` per message. ``plan()`` once per submit_sm."""
+
+    def __init__(self, profile: Profile, seed: int = 0) -> None:
+        self.profile = profile
+        self.seed = seed
+        self._sent: dict[str, int] = {}
+        self._groups: dict[GroupKey, tuple[Plan, int]] = {}
+
+    def _rng(self, destination: str, index: int) -> random.Random:
+        # a digest, not hash(): str hashes change between processes
+        key = f"{self.seed}\x00{destination}\x00{index}".encode()
+        return random.Random(int.from_bytes(hashlib.blake2b(key, digest_size=8).digest()))
+
+    def plan(self, destination: str, group: GroupKey | None = None,
+             part_count: int = 1) -> tuple[Plan, bool]:
+        """The plan of a message to ``destination``; for a part of a long message,
+        ``group`` identifies the message and ``part_count`` its number of parts.
+        Returns the plan and whether this is the message's first part seen (its reply,
+        if any, is sent once)."""
+        if group is not None:
+            known = self._groups.get(group)
+            if known is not None:
+                plan, left = known
+                if left <= 1:
+                    del self._groups[group]
+                else:
+                    self._groups[group] = (plan, left - 1)
+                return plan, False
+        plan = self._draw(destination)
+        if group is not None and part_count > 1:
+            if len(self._groups) >= MAX_OPEN_GROUPS:
+                self._groups.pop(next(iter(self._groups)))
+            self._groups[group] = (plan, part_count - 1)
+        return plan, True
+
+    def _draw(self, destination: str) -> Plan:
+        profile = self.profile
+        index = self._sent.get(destination, 0)
+        self._sent[destination] = index + 1
+        rng = self._rng(destination, index)
+        # every draw happens in the same order whatever the override, so an override
+        # changes only what it names
+        outcome = profile.draw_outcome(rng)
+        base_latency = profile.latency.draw(rng)
+        intermediate_draws = (rng.random(), rng.random(), rng.random(), rng.random())
+        reply_draw, reply_pick = rng.random(), rng.random()
+        reply_delay = profile.mo.delay.draw(rng)
+        override = profile.override_for(destination)
+        if override is not None:
+            outcome = override.outcome(outcome)
+            if override.submit_status:
+                return Plan(submit_status=override.submit_status, outcome=outcome,
+                            latency=0.0)
+        latency = outcome.latency.draw(rng) if outcome.latency is not None else base_latency
+        intermediates = []
+        if intermediate_draws[0] < profile.intermediate.acceptd:
+            intermediates.append(("ACCEPTD", latency * intermediate_draws[1]))
+        if intermediate_draws[2] < profile.intermediate.enroute:
+            intermediates.append(("ENROUTE", latency * intermediate_draws[3]))
+        intermediates.sort(key=lambda item: item[1])
+        reply = self._reply(outcome, reply_draw, reply_pick)
+        if override is not None and override.reply is not None:
+            reply = override.reply
+        return Plan(submit_status=0, outcome=outcome, latency=latency,
+                    intermediates=tuple(intermediates), reply=reply,
+                    reply_delay=reply_delay)
+
+    def _reply(self, outcome: Outcome, draw: float, pick: float) -> str | None:
+        if outcome.stat != "DELIVRD" or outcome.silent:
+            return None
+        mo = self.profile.mo
+        if draw < mo.stop_rate:
+            return mo.stops[int(pick * len(mo.stops)) % len(mo.stops)]
+        if draw < mo.stop_rate + mo.reply_rate:
+            return mo.replies[int(pick * len(mo.replies)) % len(mo.replies)]
+        return None
