@@ -20,6 +20,7 @@ from smscope.smpp import (
     BindTransceiverResp,
     BindTransmitterResp,
     CommandStatus,
+    DataSM,
     DeliverSM,
     EnquireLink,
     EnquireLinkResp,
@@ -51,7 +52,7 @@ class Conn:
         self.writer = writer
         self.bound_as: int | None = None
         self.seq = itertools.count(1)
-        self.unacked: dict[int, DeliverSM] = {}
+        self.unacked: dict[int, DeliverSM | DataSM] = {}
 
     def write(self, *pdus: PDU) -> None:
         self.writer.write(b"".join(encode(p) for p in pdus))
@@ -79,7 +80,7 @@ class FakeSMSC:
         self.max_outstanding = 0
         self.answer_enquire_link = True
         self.resend_on_bind = True
-        self.pending_redelivery: list[DeliverSM] = []
+        self.pending_redelivery: list[DeliverSM | DataSM] = []
         self._ids = itertools.count(1)
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -124,8 +125,8 @@ class FakeSMSC:
     def bound(self) -> list[Conn]:
         return [c for c in self.conns if c.bound_as is not None]
 
-    def push(self, *pdus: DeliverSM) -> None:
-        """Send deliver_sm PDUs in one write on the first receiving connection."""
+    def push(self, *pdus: DeliverSM | DataSM) -> None:
+        """Send deliver_sm (or data_sm) PDUs in one write on the first receiving connection."""
         conn = next(c for c in self.conns if c.receives)
         for pdu in pdus:
             pdu.sequence_number = next(conn.seq)
@@ -201,7 +202,7 @@ class FakeSMSC:
                 self.outstanding -= 1
                 conn.write(resp)
             return
-        if cid == CommandId.DELIVER_SM_RESP:
+        if cid in (CommandId.DELIVER_SM_RESP, CommandId.DATA_SM_RESP):
             self.deliver_resps.append(pdu)
             conn.unacked.pop(pdu.sequence_number, None)
             return

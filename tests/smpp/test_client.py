@@ -12,8 +12,11 @@ from typing import Any
 
 import pytest
 
+from smscope.receipts.pdu import receipt_from_pdu
 from smscope.smpp import (
     CommandStatus,
+    DataSM,
+    DataSMResp,
     DeliverSM,
     EnquireLink,
     EnquireLinkResp,
@@ -382,5 +385,34 @@ def test_submit_after_close_and_tcp_nodelay() -> None:
             assert link.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
         with pytest.raises(SMPPError, match="not connected"):
             await client.submit("late", "SMSCOPE", "+33612345678")
+
+    run(body)
+
+
+def test_data_sm_receipts_and_mo_are_handled_and_answered_with_data_sm_resp() -> None:
+    async def body() -> None:
+        receipts: list[object] = []
+        mos: list[object] = []
+
+        async def on_receipts(pdus: list[object]) -> None:
+            receipts.extend(pdus)
+
+        async def on_mo(pdus: list[object]) -> None:
+            mos.extend(pdus)
+
+        async with session(on_receipts=on_receipts, on_mo=on_mo) as (smsc, _client):
+            smsc.push(
+                DataSM(source_addr="33612345678", destination_addr="SHOP", esm_class=0x04,
+                       tlvs={Tag.RECEIPTED_MESSAGE_ID: "0a1b", Tag.MESSAGE_STATE: 2}),
+                DataSM(source_addr="33612345678", destination_addr="SHOP",
+                       tlvs={Tag.MESSAGE_PAYLOAD: b"STOP"}),
+            )
+            await smsc.wait_for(lambda: len(smsc.deliver_resps) == 2)
+            assert all(isinstance(r, DataSMResp) and r.command_status == 0
+                       for r in smsc.deliver_resps)
+            (receipt_pdu,) = receipts
+            read = receipt_from_pdu(receipt_pdu)
+            assert (read.id, read.stat) == ("0a1b", "DELIVRD")
+            assert [p.tlvs[Tag.MESSAGE_PAYLOAD] for p in mos] == [b"STOP"]  # type: ignore[attr-defined]
 
     run(body)

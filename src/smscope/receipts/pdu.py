@@ -43,7 +43,8 @@ def is_receipt(pdu: Any) -> bool:
 
 def receipt_text(pdu: Any) -> str:
     """The text of the PDU: ``short_message``, or ``message_payload`` when that is empty."""
-    raw = pdu.short_message or pdu.tlvs.get(Tag.MESSAGE_PAYLOAD, b"")
+    # data_sm has no short_message: its text is always in message_payload
+    raw = getattr(pdu, "short_message", b"") or pdu.tlvs.get(Tag.MESSAGE_PAYLOAD, b"")
     if not isinstance(raw, bytes | bytearray):
         return ""
     return decode_text(raw, pdu.data_coding) if raw else ""

@@ -1,4 +1,4 @@
-"""An asyncio SMPP 3.4 ESME: bind, submit within a window and a rate, take deliver_sm.
+"""An asyncio SMPP 3.4 ESME: bind, submit within a window and a rate, take deliver_sm (and data_sm).
 
 :class:`SMPPClient` keeps one transceiver link (or a transmitter and a receiver link)
 bound to an SMSC, answers the SMSC's enquire_link, unbind and unknown commands, probes
@@ -37,6 +37,8 @@ from smscope.smpp.pdu import (
     BindReceiver,
     BindTransceiver,
     BindTransmitter,
+    DataSM,
+    DataSMResp,
     DeliverSM,
     DeliverSMResp,
     EnquireLink,
@@ -67,8 +69,13 @@ log = logging.getLogger(__name__)
 
 _S = CommandStatus
 
-#: async callable given a batch of deliver_sm PDUs; acknowledged only once it returns
-DeliverHandler = Callable[[list[DeliverSM]], Awaitable[None]]
+#: what an SMSC pushes to an ESME: deliver_sm, or data_sm (which some SMSCs use for
+#: receipts and MO messages alike)
+Delivered = DeliverSM | DataSM
+
+#: async callable given a batch of deliver_sm / data_sm PDUs; acknowledged (their
+#: ``*_resp`` with status 0) only once it returns
+DeliverHandler = Callable[[list[Delivered]], Awaitable[None]]
 
 BindMode = Literal["transceiver", "transmitter+receiver", "transmitter", "receiver"]
 
@@ -286,7 +293,7 @@ class _Link(Link):
             return
         if pdu.command_id & RESPONSE_BIT:
             self.take_response(pdu)
-        elif isinstance(pdu, DeliverSM):
+        elif isinstance(pdu, DeliverSM | DataSM):
             self.client._inbox_put(self, pdu)
         elif isinstance(pdu, EnquireLink):
             self.send(EnquireLinkResp(sequence_number=pdu.sequence_number))
@@ -371,7 +378,7 @@ class SMPPClient:
         self._tasks: list[asyncio.Task[None]] = []
         self._window: asyncio.Semaphore | None = None
         self._bucket: _TokenBucket | None = None
-        self._inbox: list[tuple[_Link, DeliverSM]] = []
+        self._inbox: list[tuple[_Link, Delivered]] = []
         self._inbox_event: asyncio.Event | None = None
         self._closing = False
         self._connected = False
@@ -641,7 +648,7 @@ class SMPPClient:
 
     # -- receiving ------------------------------------------------------------------
 
-    def _inbox_put(self, link: _Link, pdu: DeliverSM) -> None:
+    def _inbox_put(self, link: _Link, pdu: Delivered) -> None:
         self._inbox.append((link, pdu))
         if self._inbox_event is not None:
             self._inbox_event.set()
@@ -662,7 +669,7 @@ class SMPPClient:
 
     async def _hand_over(
         self,
-        items: list[tuple[_Link, DeliverSM]],
+        items: list[tuple[_Link, Delivered]],
         handler: DeliverHandler | None,
         kind: str,
     ) -> None:
@@ -687,6 +694,6 @@ class SMPPClient:
                         len(items), kind)
             status = CommandStatus.ESME_RX_T_APPN
         for link, pdu in items:
+            resp = DataSMResp if isinstance(pdu, DataSM) else DeliverSMResp
             with contextlib.suppress(LinkLost, OSError):
-                link.send(DeliverSMResp(sequence_number=pdu.sequence_number,
-                                        command_status=status))
+                link.send(resp(sequence_number=pdu.sequence_number, command_status=status))
