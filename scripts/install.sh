@@ -41,3 +41,17 @@ if ! have_pg && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "installing the PostgreSQL server (Debian package)" >&2
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
 fi
+
+# The npm smpp package for the interoperability tests (tests/interop), from its
+# package-lock.json. Without Node.js those tests are skipped, with a reason.
+interop=tests/interop
+interop_stamp=$interop/node_modules/.smscope-installed
+if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+  if [ ! -f "$interop_stamp" ] || [ "$interop/package-lock.json" -nt "$interop_stamp" ]; then
+    echo "installing the npm packages of $interop from package-lock.json" >&2
+    (cd "$interop" && npm ci --no-audit --no-fund --loglevel=error >&2)
+    touch "$interop_stamp"
+  fi
+else
+  echo "node/npm not found: the SMPP interop tests (tests/interop) will be skipped" >&2
+fi

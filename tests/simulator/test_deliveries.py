@@ -20,7 +20,8 @@ def receipt(fmt: ReceiptFormat, stat: str = "UNDELIV", err: str = "027",
             gsm: int | None = 27) -> Delivery:
     return Delivery("receipt", "smscope", 0.0, handset=(1, 1, "33612345678"),
                     sender=(5, 0, "SHOP"), rid="661059fcc6277", stat=stat, err=err,
-                    gsm_error=gsm, final=True, submitted=SUBMITTED, done=DONE,
+                    gsm_error=gsm, final=True, submitted=SUBMITTED.timestamp(),
+                    done=DONE.timestamp(),
                     quote="Bonjour Marie", fmt=fmt)
 
 

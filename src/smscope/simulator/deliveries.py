@@ -16,7 +16,9 @@ with the variations a profile's ``[receipt]`` section asks for.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
+import time
 from typing import Final, Literal
 
 from smscope.simulator.profile import ReceiptFormat
@@ -57,13 +59,22 @@ def quote_of(text: str) -> str:
     return _QUOTE_SAFE.sub(".", text[:TEXT_QUOTE])
 
 
-def _date(moment: dt.datetime, digits: int) -> str:
-    return moment.strftime("%y%m%d%H%M%S" if digits == 12 else "%y%m%d%H%M")
+@functools.lru_cache(maxsize=4096)
+def _stamp(second: int, digits: int) -> str:
+    # cached: receipts sent in the same second share their dates
+    return time.strftime("%y%m%d%H%M%S" if digits == 12 else "%y%m%d%H%M", time.gmtime(second))
 
 
-def receipt_text(rid: str, stat: str, err: str, submitted: dt.datetime, done: dt.datetime,
-                 quote: str, fmt: ReceiptFormat) -> str:
-    """The Appendix B text of a receipt."""
+def _date(moment: float | dt.datetime, digits: int) -> str:
+    """YYMMDDhhmm[ss] in UTC of a POSIX time or an aware datetime."""
+    if isinstance(moment, dt.datetime):
+        moment = moment.timestamp()
+    return _stamp(int(moment), digits)
+
+
+def receipt_text(rid: str, stat: str, err: str, submitted: float | dt.datetime,
+                 done: float | dt.datetime, quote: str, fmt: ReceiptFormat) -> str:
+    """The Appendix B text of a receipt; times as POSIX times or aware datetimes."""
     delivered = "001" if stat == "DELIVRD" else "000"
     text = (
         f"id:{rid} sub:001 dlvrd:{delivered} submit date:{_date(submitted, fmt.date_digits)}"
@@ -95,8 +106,8 @@ class Delivery:
         err: str = "000",
         gsm_error: int | None = None,
         final: bool = False,
-        submitted: dt.datetime | None = None,
-        done: dt.datetime | None = None,
+        submitted: float | None = None,
+        done: float | None = None,
         quote: str = "",
         text: str = "",
         fmt: ReceiptFormat | None = None,
@@ -115,6 +126,7 @@ class Delivery:
         self.gsm_error = gsm_error
         #: a final receipt (not ACCEPTD/ENROUTE)
         self.final = final
+        #: POSIX times written in the receipt
         self.submitted = submitted
         self.done = done
         self.quote = quote

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import fnmatch
 import math
-import random
 import re
 import tomllib
 from bisect import bisect_right
@@ -30,7 +29,7 @@ from functools import cached_property
 from importlib import resources
 from itertools import accumulate
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import (
     BaseModel,
@@ -69,6 +68,14 @@ BUILTIN_PROFILES = ("realistic", "instant")
 _SHARE_TOLERANCE = 0.001
 # the 95th percentile of a standard normal distribution
 _Z95 = 1.6448536269514722
+
+
+class Uniforms(Protocol):
+    """What the draws need of a random generator (:class:`random.Random` has it)."""
+
+    def random(self) -> float: ...
+    def uniform(self, a: float, b: float, /) -> float: ...
+    def lognormvariate(self, mu: float, sigma: float, /) -> float: ...
 
 
 def _seconds(value: Any) -> float:
@@ -113,7 +120,7 @@ class Latency(_Model):
             raise ValueError("latency needs 0 < median <= p95")
         return self
 
-    def draw(self, rng: random.Random) -> float:
+    def draw(self, rng: Uniforms) -> float:
         """One delay in seconds."""
         if self.distribution == "fixed":
             return float(self.value)  # type: ignore[arg-type]
@@ -297,7 +304,7 @@ class Profile(_Model):
     def _cumulative(self) -> list[float]:
         return list(accumulate(o.share for o in self.outcomes))
 
-    def draw_outcome(self, rng: random.Random) -> Outcome:
+    def draw_outcome(self, rng: Uniforms) -> Outcome:
         """An outcome, each with its share's chance."""
         cumulative = self._cumulative
         index = bisect_right(cumulative, rng.random() * cumulative[-1])

@@ -27,7 +27,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 from smscope.errors import SmscopeError
 from smscope.receipts.pdu import is_receipt
@@ -227,6 +227,11 @@ def relative_validity(period: dt.timedelta) -> str:
 # --------------------------------------------------------------------------------------
 
 
+def _time_out(future: asyncio.Future[Any]) -> None:
+    if not future.done():
+        future.set_exception(TimeoutError())
+
+
 class _TokenBucket:
     """``rate`` tokens a second, at most ``burst`` saved up; ``acquire`` waits for one."""
 
@@ -377,6 +382,7 @@ class SMPPClient:
         self._ready: dict[str, asyncio.Event] = {}
         self._tasks: list[asyncio.Task[None]] = []
         self._window: asyncio.Semaphore | None = None
+        self._loop: asyncio.AbstractEventLoop  # set by connect()
         self._bucket: _TokenBucket | None = None
         self._inbox: list[tuple[_Link, Delivered]] = []
         self._inbox_event: asyncio.Event | None = None
@@ -395,6 +401,7 @@ class SMPPClient:
         if self._connected:
             raise SMPPError("this SMPP client is already connected")
         self._window = asyncio.Semaphore(self.window)
+        self._loop = asyncio.get_running_loop()
         self._bucket = _TokenBucket(self.rate) if self.rate else None
         self._inbox_event = asyncio.Event()
         self._closed_event = asyncio.Event()
@@ -577,6 +584,8 @@ class SMPPClient:
             )
             for part in parts
         ]
+        if len(pdus) == 1:  # the common case, without a task per part
+            return SubmitResult((await self._submit_part(pdus[0]),))
         for pdu in pdus:  # refuse fields that cannot be sent before sending any part
             encode(pdu)
         results = await asyncio.gather(*(self._submit_part(pdu) for pdu in pdus))
@@ -605,8 +614,10 @@ class SMPPClient:
                     # nothing was written: safe to wait for the next link and try again
                     attempt -= 1
                     continue
+                # a timer rather than asyncio.wait_for, which costs two more futures
+                timer = self._loop.call_later(self.response_timeout, _time_out, future)
                 try:
-                    resp = await asyncio.wait_for(future, self.response_timeout)
+                    resp = await future
                 except LinkLost:
                     return PartResult("in_doubt", error="link lost before the answer",
                                       attempts=attempt)
@@ -617,6 +628,8 @@ class SMPPClient:
                         error=f"no answer within {self.response_timeout}s",
                         attempts=attempt,
                     )
+                finally:
+                    timer.cancel()
             status = resp.command_status
             if status == _S.ESME_ROK:
                 return PartResult("ok", message_id=getattr(resp, "message_id", ""),

@@ -34,6 +34,13 @@ log = logging.getLogger(__name__)
 QUICKACK: Final = getattr(socket, "TCP_QUICKACK", None)
 
 
+#: PDUs written in one turn of the event loop go out together, but no more than this
+#: many: the peer starts on the first ones while we write the rest. A whole window in
+#: one send makes both ends take turns instead of working at once (measured with
+#: bench/smpp.py, window 100: 16 → 10k/s, 64 → 21k/s, unbounded → 11k/s).
+FLUSH_EVERY: Final = 64
+
+
 class LinkLost(Exception):
     """The connection is gone (or was closed) before the answer came."""
 
@@ -58,6 +65,10 @@ class Link:
         self.alive = True
         self.pending: dict[int, asyncio.Future[PDU]] = {}
         self._seq = itertools.count(1)
+        # PDUs written in one turn of the event loop leave in one send(): a syscall per
+        # PDU would cost more than encoding it
+        self._out: list[bytes] = []
+        self._loop = asyncio.get_running_loop()
         self.sock: socket.socket | None = writer.get_extra_info("socket")
         if self.sock is not None:
             with contextlib.suppress(OSError):  # small PDUs must not wait for Nagle
@@ -75,7 +86,23 @@ class Link:
     def send(self, pdu: PDU) -> None:
         if not self.alive:
             raise LinkLost
-        self.writer.write(encode(pdu))
+        self._write(encode(pdu))
+
+    def _write(self, data: bytes) -> None:
+        out = self._out
+        if not out:
+            self._loop.call_soon(self.flush)
+        out.append(data)
+        if len(out) >= FLUSH_EVERY:
+            self.flush()
+
+    def flush(self) -> None:
+        """Hand what was written to the socket now (it is done at the end of the turn
+        of the event loop anyway)."""
+        if self._out and self.alive:
+            data = b"".join(self._out)
+            self._out.clear()
+            self.writer.write(data)
 
     def request(self, pdu: PDU) -> asyncio.Future[PDU]:
         """Send a request (its sequence number is set here); the future gets its
@@ -86,7 +113,7 @@ class Link:
         data = encode(pdu)
         future: asyncio.Future[PDU] = asyncio.get_running_loop().create_future()
         self.pending[pdu.sequence_number] = future
-        self.writer.write(data)
+        self._write(data)
         return future
 
     async def ask(self, pdu: PDU, timeout: float) -> PDU | None:
@@ -105,6 +132,7 @@ class Link:
         """Drop the connection now; every request in flight fails with LinkLost."""
         if not self.alive:
             return
+        self.flush()  # what was sent before close (an unbind_resp, say) still goes
         self.alive = False
         self.writer.close()
         for future in self.pending.values():

@@ -27,7 +27,7 @@ import inspect
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 from smscope.errors import PDUError, SmscopeError
 from smscope.smpp.constants import RESPONSE_BIT, CommandStatus
@@ -103,7 +103,10 @@ class ServerHandler:
 
     async def on_submit(self, session: ServerSession, pdu: SubmitSM) -> SubmitAnswer:
         """The (command_status, message_id) to answer ``pdu`` with; the message_id is
-        sent only with status 0. Several calls may run at once (one per submit_sm)."""
+        sent only with status 0. Several calls may run at once (one per submit_sm).
+
+        A subclass may make it a plain method instead: it is then called without a task
+        per submit_sm, which is what a fast SMSC (the simulator) wants."""
         return int(_S.ESME_RSYSERR), ""
 
     async def on_bound(self, session: ServerSession) -> None:
@@ -309,17 +312,29 @@ class ServerSession(Link):
             self._send(SubmitSMResp(sequence_number=pdu.sequence_number,
                                     command_status=_S.ESME_RTHROTTLED))
             return
+        if not server._async_submit:
+            answer: Any
+            try:
+                answer = server.handler.on_submit(self, pdu)
+            except Exception:
+                log.exception("SMPP server: on_submit failed for %r", self)
+                answer = (int(_S.ESME_RSYSERR), "")
+            self._answer(pdu, answer)
+            return
         task = asyncio.create_task(self._answer_submit(pdu))
         self._submits.add(task)
         task.add_done_callback(self._submits.discard)
 
     async def _answer_submit(self, pdu: SubmitSM) -> None:
         try:
-            status, message_id = await self.server.handler.on_submit(self, pdu)
-            status = int(status)
+            answer = await self.server.handler.on_submit(self, pdu)
         except Exception:
             log.exception("SMPP server: on_submit failed for %r", self)
-            status, message_id = int(_S.ESME_RSYSERR), ""
+            answer = (int(_S.ESME_RSYSERR), "")
+        self._answer(pdu, answer)
+
+    def _answer(self, pdu: SubmitSM, answer: SubmitAnswer) -> None:
+        status, message_id = int(answer[0]), answer[1]
         resp = SubmitSMResp(sequence_number=pdu.sequence_number, command_status=status,
                             message_id=message_id if status == _S.ESME_ROK else "")
         try:
@@ -371,6 +386,7 @@ class SMPPServer:
         #: submit_sm answered ESME_RTHROTTLED because of ``max_rate``
         self.throttled = 0
         self._limit = _RateLimit(max_rate) if max_rate else None
+        self._async_submit = inspect.iscoroutinefunction(self.handler.on_submit)
         self._server: asyncio.Server | None = None
         self._sessions: set[ServerSession] = set()
 
