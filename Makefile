@@ -16,6 +16,7 @@ lint: install
 
 bench: install
 	.venv/bin/python bench/import.py
+	.venv/bin/python bench/smpp.py
 
 clean:
 	rm -rf .venv .pytest_cache .hypothesis .ruff_cache

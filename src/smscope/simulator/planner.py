@@ -51,14 +51,17 @@ class Draws:
 
     def __init__(self, key: bytes) -> None:
         self._key = key
-        self._values = _WORDS.unpack(hashlib.blake2b(key, digest_size=64).digest())
+        self._values: tuple[int, ...] = ()  # hashed when first needed
         self._index = 0
 
     def random(self) -> float:
         """A float in (0, 1)."""
         if self._index == len(self._values):
-            self._key = hashlib.blake2b(self._key, digest_size=64).digest()
-            self._values = _WORDS.unpack(self._key)
+            if self._values:
+                self._key = hashlib.blake2b(self._key, digest_size=64).digest()
+                self._values = _WORDS.unpack(self._key)
+            else:
+                self._values = _WORDS.unpack(hashlib.blake2b(self._key, digest_size=64).digest())
             self._index = 0
         value = self._values[self._index]
         self._index += 1
@@ -74,6 +77,16 @@ class Draws:
 _WORDS: Final = struct.Struct("<16I")
 _STANDARD_NORMAL: Final = NormalDist()
 
+@dataclass(frozen=True, slots=True)
+class _Needs:
+    """Which draws a profile makes worth doing."""
+
+    outcome: bool
+    intermediates: bool
+    replies: bool
+    overrides: bool
+
+
 #: (source, destination, reference, total) of a concatenated message
 GroupKey = tuple[str, str, int, int]
 
@@ -86,6 +99,12 @@ class Planner:
         self.seed = seed
         self._sent: dict[str, int] = {}
         self._groups: dict[GroupKey, tuple[Plan, int]] = {}
+        self._needs = _Needs(
+            outcome=len(profile.outcomes) > 1,
+            intermediates=bool(profile.intermediate.acceptd or profile.intermediate.enroute),
+            replies=bool(profile.mo.reply_rate or profile.mo.stop_rate),
+            overrides=bool(profile.overrides),
+        )
 
     def _rng(self, destination: str, index: int) -> Draws:
         # a digest, not hash(): str hashes change between processes
@@ -114,36 +133,39 @@ class Planner:
         return plan, True
 
     def _draw(self, destination: str) -> Plan:
-        profile = self.profile
+        profile, needs = self.profile, self._needs
         index = self._sent.get(destination, 0)
         self._sent[destination] = index + 1
         rng = self._rng(destination, index)
         # every draw happens in the same order whatever the override, so an override
-        # changes only what it names
-        outcome = profile.draw_outcome(rng)
+        # changes only what it names; draws the profile makes pointless are skipped
+        # (the same ones for every message, so outcomes stay reproducible)
+        outcome = profile.draw_outcome(rng) if needs.outcome else profile.outcomes[0]
         base_latency = profile.latency.draw(rng)
-        intermediate_draws = (rng.random(), rng.random(), rng.random(), rng.random())
-        reply_draw, reply_pick = rng.random(), rng.random()
+        if needs.intermediates:
+            intermediate_draws = (rng.random(), rng.random(), rng.random(), rng.random())
+        reply_draw, reply_pick = (rng.random(), rng.random()) if needs.replies else (1.0, 0.0)
         reply_delay = profile.mo.delay.draw(rng)
-        override = profile.override_for(destination)
+        override = profile.override_for(destination) if needs.overrides else None
         if override is not None:
             outcome = override.outcome(outcome)
             if override.submit_status:
                 return Plan(submit_status=override.submit_status, outcome=outcome,
                             latency=0.0)
         latency = outcome.latency.draw(rng) if outcome.latency is not None else base_latency
-        intermediates = []
-        if intermediate_draws[0] < profile.intermediate.acceptd:
-            intermediates.append(("ACCEPTD", latency * intermediate_draws[1]))
-        if intermediate_draws[2] < profile.intermediate.enroute:
-            intermediates.append(("ENROUTE", latency * intermediate_draws[3]))
-        intermediates.sort(key=lambda item: item[1])
-        reply = self._reply(outcome, reply_draw, reply_pick)
+        intermediates: tuple[tuple[str, float], ...] = ()
+        if needs.intermediates:
+            steps = []
+            if intermediate_draws[0] < profile.intermediate.acceptd:
+                steps.append(("ACCEPTD", latency * intermediate_draws[1]))
+            if intermediate_draws[2] < profile.intermediate.enroute:
+                steps.append(("ENROUTE", latency * intermediate_draws[3]))
+            intermediates = tuple(sorted(steps, key=lambda item: item[1]))
+        reply = self._reply(outcome, reply_draw, reply_pick) if needs.replies else None
         if override is not None and override.reply is not None:
             reply = override.reply
         return Plan(submit_status=0, outcome=outcome, latency=latency,
-                    intermediates=tuple(intermediates), reply=reply,
-                    reply_delay=reply_delay)
+                    intermediates=intermediates, reply=reply, reply_delay=reply_delay)
 
     def _reply(self, outcome: Outcome, draw: float, pick: float) -> str | None:
         if outcome.stat != "DELIVRD" or outcome.silent:

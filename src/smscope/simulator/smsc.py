@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
-import functools
 import heapq
 import itertools
 import logging
@@ -132,10 +131,9 @@ class _Pump:
             log.error("simulator: cannot send %r: %s; dropped", item, exc)
             return True
         try:
-            future = self.session.request(pdu)
+            seq = self.session.request_then(pdu, self._answered)
         except LinkLost:
             return False
-        seq = pdu.sequence_number
         self.inflight[seq] = (item, now)
         tally = self.sim.record.receipts if item.kind == "receipt" else self.sim.record.mo
         if item.sends:
@@ -143,16 +141,15 @@ class _Pump:
         else:
             tally.sent += 1
         item.sends += 1
-        future.add_done_callback(functools.partial(self._answered, seq))
         return True
 
-    def _answered(self, seq: int, future: asyncio.Future[PDU]) -> None:
+    def _answered(self, seq: int, resp: PDU | None) -> None:
+        """The deliver_sm_resp (or generic_nack) of ``seq``; None: the link is gone."""
         entry = self.inflight.pop(seq, None)
         if entry is None:  # given up on already (timed out)
             return
         item = entry[0]
-        if (not future.cancelled() and future.exception() is None
-                and future.result().command_status == _S.ESME_ROK):
+        if resp is not None and resp.command_status == _S.ESME_ROK:
             item.acked = True
             tally = self.sim.record.receipts if item.kind == "receipt" else self.sim.record.mo
             tally.acked += 1
@@ -167,9 +164,7 @@ class _Pump:
             if sent > sent_before:
                 return
             del self.inflight[seq]
-            future = self.session.pending.pop(seq, None)
-            if future is not None:
-                future.cancel()
+            self.session.callbacks.pop(seq, None)
             log.info("simulator: no deliver_sm_resp for %r, will send it again", item)
             self._again(item)
 
