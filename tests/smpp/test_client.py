@@ -416,3 +416,29 @@ def test_data_sm_receipts_and_mo_are_handled_and_answered_with_data_sm_resp() ->
             assert [p.tlvs[Tag.MESSAGE_PAYLOAD] for p in mos] == [b"STOP"]  # type: ignore[attr-defined]
 
     run(body)
+
+
+def test_receipt_flood_faster_than_the_handler_is_held_back_not_queued_without_bound() -> None:
+    from smscope.smpp.client import MAX_INBOX
+
+    async def body() -> None:
+        handled: list[str] = []
+        backlog: list[int] = []
+
+        async def on_receipts(pdus: list[DeliverSM]) -> None:
+            backlog.append(len(client._inbox))
+            await asyncio.sleep(0.01)  # a slow database
+            handled.extend(str(p.tlvs[Tag.RECEIPTED_MESSAGE_ID]) for p in pdus)
+
+        async with session(on_receipts=on_receipts) as (smsc, client):
+            flood = [receipt(f"f{i}") for i in range(6000)]
+            smsc.push(*flood)  # all at once, no window: a misbehaving SMSC
+            await smsc.wait_for(lambda: len(smsc.deliver_resps) == 6000, timeout=20)
+            assert sorted(handled) == sorted(f"f{i}" for i in range(6000))
+            assert all(r.command_status == 0 for r in smsc.deliver_resps)
+            assert len({r.sequence_number for r in smsc.deliver_resps}) == 6000
+            # the links stopped reading while the handler was behind
+            assert max(backlog) <= MAX_INBOX
+            assert client.reconnects == 0
+
+    run(body, timeout=30)

@@ -81,6 +81,8 @@ BindMode = Literal["transceiver", "transmitter+receiver", "transmitter", "receiv
 
 #: most deliver_sm PDUs handed to a handler in one call
 MAX_BATCH: Final = 500
+#: deliver_sm PDUs waiting for a handler beyond which the links stop reading
+MAX_INBOX: Final = 4 * MAX_BATCH
 
 #: statuses after which a part is sent again (after a pause) instead of failing
 _RETRY_STATUSES: Final = frozenset({int(_S.ESME_RTHROTTLED), int(_S.ESME_RMSGQFUL)})
@@ -278,9 +280,15 @@ class _Link(Link):
         self.keepalive: asyncio.Task[None] | None = None
 
     async def _read_loop(self) -> None:
+        client = self.client
         try:
             async for frame in self.frames():
                 self._handle_frame(frame)
+                if len(client._inbox) >= MAX_INBOX:
+                    # An SMSC sending faster than the handler stores: stop reading, so
+                    # the socket buffers fill and TCP slows the SMSC down, instead of
+                    # holding an unbounded queue of unacknowledged PDUs in memory.
+                    await client._inbox_room()
         except (OSError, asyncio.IncompleteReadError) as err:
             log.info("SMPP %s link lost: %s", self.role, err)
         finally:
@@ -385,6 +393,7 @@ class SMPPClient:
         self._loop: asyncio.AbstractEventLoop  # set by connect()
         self._bucket: _TokenBucket | None = None
         self._inbox: list[tuple[_Link, Delivered]] = []
+        self._room = asyncio.Event()
         self._inbox_event: asyncio.Event | None = None
         self._closing = False
         self._connected = False
@@ -504,6 +513,7 @@ class SMPPClient:
         if self._closing:
             return
         self._closing = True
+        self._room.set()
         if self._closed_event is not None:
             self._closed_event.set()
         for task in self._tasks:
@@ -666,6 +676,12 @@ class SMPPClient:
         if self._inbox_event is not None:
             self._inbox_event.set()
 
+    async def _inbox_room(self) -> None:
+        """Wait until the handlers have taken the inbox below :data:`MAX_INBOX`."""
+        while len(self._inbox) >= MAX_INBOX and not self._closing:
+            self._room.clear()
+            await self._room.wait()
+
     async def _dispatch_loop(self) -> None:
         assert self._inbox_event is not None
         while True:
@@ -674,6 +690,7 @@ class SMPPClient:
             while self._inbox:
                 batch = self._inbox[:MAX_BATCH]
                 del self._inbox[:MAX_BATCH]
+                self._room.set()
                 batch = [(link, pdu) for link, pdu in batch if link.alive]
                 receipts = [(lk, p) for lk, p in batch if is_receipt(p)]
                 mos = [(lk, p) for lk, p in batch if not is_receipt(p)]
