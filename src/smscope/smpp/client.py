@@ -20,6 +20,7 @@ is never sent again on its own.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import datetime as dt
 import itertools
@@ -27,13 +28,14 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Final, Literal
 
 from smscope.errors import SmscopeError
 from smscope.receipts.pdu import is_receipt
 from smscope.smpp.constants import RESPONSE_BIT, CommandStatus, status_name
 from smscope.smpp.link import Link, LinkLost
 from smscope.smpp.pdu import (
+    PDU,
     BindReceiver,
     BindTransceiver,
     BindTransmitter,
@@ -229,11 +231,6 @@ def relative_validity(period: dt.timedelta) -> str:
 # --------------------------------------------------------------------------------------
 
 
-def _time_out(future: asyncio.Future[Any]) -> None:
-    if not future.done():
-        future.set_exception(TimeoutError())
-
-
 class _TokenBucket:
     """``rate`` tokens a second, at most ``burst`` saved up; ``acquire`` waits for one."""
 
@@ -391,6 +388,9 @@ class SMPPClient:
         self._tasks: list[asyncio.Task[None]] = []
         self._window: asyncio.Semaphore | None = None
         self._loop: asyncio.AbstractEventLoop  # set by connect()
+        #: (loop time, future) of each submit_sm awaiting its answer, in sending order
+        self._deadlines: collections.deque[tuple[float, asyncio.Future[PDU]]] = (
+            collections.deque())
         self._bucket: _TokenBucket | None = None
         self._inbox: list[tuple[_Link, Delivered]] = []
         self._room = asyncio.Event()
@@ -429,6 +429,7 @@ class SMPPClient:
             self._ready[link.role].set()
             self._tasks.append(asyncio.create_task(self._maintain(link)))
         self._tasks.append(asyncio.create_task(self._dispatch_loop()))
+        self._tasks.append(asyncio.create_task(self._expire_loop()))
 
     async def _open(self, role: str) -> _Link:
         try:
@@ -624,8 +625,9 @@ class SMPPClient:
                     # nothing was written: safe to wait for the next link and try again
                     attempt -= 1
                     continue
-                # a timer rather than asyncio.wait_for, which costs two more futures
-                timer = self._loop.call_later(self.response_timeout, _time_out, future)
+                # one sweeper for every deadline rather than a timer (or asyncio.wait_for)
+                # per submit_sm, which costs more than the rest of sending it
+                self._deadlines.append((self._loop.time() + self.response_timeout, future))
                 try:
                     resp = await future
                 except LinkLost:
@@ -638,8 +640,6 @@ class SMPPClient:
                         error=f"no answer within {self.response_timeout}s",
                         attempts=attempt,
                     )
-                finally:
-                    timer.cancel()
             status = resp.command_status
             if status == _S.ESME_ROK:
                 return PartResult("ok", message_id=getattr(resp, "message_id", ""),
@@ -668,6 +668,17 @@ class SMPPClient:
             finally:
                 for waiter in waiters:
                     waiter.cancel()
+
+    async def _expire_loop(self) -> None:
+        """Fail the submit_sm whose answer is overdue with TimeoutError."""
+        deadlines = self._deadlines
+        while True:
+            await asyncio.sleep(min(1.0, self.response_timeout / 4))
+            now = self._loop.time()
+            while deadlines and (deadlines[0][0] <= now or deadlines[0][1].done()):
+                _, future = deadlines.popleft()
+                if not future.done():
+                    future.set_exception(TimeoutError())
 
     # -- receiving ------------------------------------------------------------------
 
