@@ -319,3 +319,45 @@ def test_malformed_submits_are_refused_and_the_session_stays_up() -> None:
             await esme.close()
 
     run(body)
+
+
+def test_duplicate_receipts_are_sent_twice_and_counted_once() -> None:
+    async def body() -> None:
+        async with simulator(profile(faults={"duplicate_receipts": 1.0})) as sim:
+            esme = await RawESME.bind(sim.port)
+            resp = await esme.submit("+33612340001")
+            first, second = await esme.deliveries(2)
+            assert first.short_message == second.short_message
+            assert first.sequence_number != second.sequence_number
+            assert receipt_from_pdu(first).id == resp.message_id
+            esme.ack(first)
+            esme.ack(second)
+            await until(lambda: sim.record.receipts.acked == 1)
+            await asyncio.sleep(0.3)
+            assert await _nothing(esme)
+            record = sim.record.as_dict()
+            assert record["duplicated"] == 1
+            assert record["receipts"] == {"planned": 1, "sent": 1, "resent": 0, "acked": 1,
+                                          "pending": 0}
+            await esme.close()
+
+    run(body)
+
+
+def test_early_receipts_come_before_the_submit_response() -> None:
+    async def body() -> None:
+        async with simulator(profile(faults={"early_receipts": 1.0})) as sim:
+            esme = await RawESME.bind(sim.port)
+            esme.send(SubmitSM(sequence_number=77, destination_addr="+33612340001",
+                               registered_delivery=1, short_message=b"hi"))
+            first = await esme.read()
+            second = await esme.read()
+            assert isinstance(first, DeliverSM) and is_receipt(first)
+            assert second.sequence_number == 77
+            assert receipt_from_pdu(first).id == second.message_id  # type: ignore[attr-defined]
+            esme.ack(first)
+            await until(lambda: sim.record.receipts.acked == 1)
+            assert sim.record.as_dict()["early"] == 1
+            await esme.close()
+
+    run(body)

@@ -90,7 +90,7 @@ class Delivery:
 
     __slots__ = (
         "account", "acked", "done", "due", "err", "final", "fmt", "gsm_error", "handset",
-        "kind", "quote", "rid", "sender", "sends", "stat", "submitted", "text",
+        "kind", "quote", "rid", "sender", "sends", "stat", "submitted", "text", "twice",
     )
 
     def __init__(
@@ -136,6 +136,8 @@ class Delivery:
         #: times sent so far
         self.sends = 0
         self.acked = False
+        #: sent twice the first time (a duplicate, as some SMSCs do)
+        self.twice = False
 
     def __repr__(self) -> str:
         what = f"{self.rid} {self.stat}" if self.kind == "receipt" else repr(self.text)

@@ -39,6 +39,10 @@ class Plan:
     #: the recipient's reply (an MO) and when it comes, after the final receipt
     reply: str | None = None
     reply_delay: float = 0.0
+    #: the final receipt is sent twice at once
+    duplicate: bool = False
+    #: the final receipt is sent before the submit_sm_resp
+    early: bool = False
 
 
 class Draws:
@@ -85,6 +89,7 @@ class _Needs:
     intermediates: bool
     replies: bool
     overrides: bool
+    faults: bool
 
 
 #: (source, destination, reference, total) of a concatenated message
@@ -104,6 +109,7 @@ class Planner:
             intermediates=bool(profile.intermediate.acceptd or profile.intermediate.enroute),
             replies=bool(profile.mo.reply_rate or profile.mo.stop_rate),
             overrides=bool(profile.overrides),
+            faults=bool(profile.faults.duplicate_receipts or profile.faults.early_receipts),
         )
 
     def _rng(self, destination: str, index: int) -> Draws:
@@ -146,6 +152,11 @@ class Planner:
             intermediate_draws = (rng.random(), rng.random(), rng.random(), rng.random())
         reply_draw, reply_pick = (rng.random(), rng.random()) if needs.replies else (1.0, 0.0)
         reply_delay = profile.mo.delay.draw(rng)
+        faults = profile.faults
+        duplicate = early = False
+        if needs.faults:
+            duplicate = rng.random() < faults.duplicate_receipts
+            early = rng.random() < faults.early_receipts
         override = profile.override_for(destination) if needs.overrides else None
         if override is not None:
             outcome = override.outcome(outcome)
@@ -165,7 +176,8 @@ class Planner:
         if override is not None and override.reply is not None:
             reply = override.reply
         return Plan(submit_status=0, outcome=outcome, latency=latency,
-                    intermediates=intermediates, reply=reply, reply_delay=reply_delay)
+                    intermediates=intermediates, reply=reply, reply_delay=reply_delay,
+                    duplicate=duplicate, early=early)
 
     def _reply(self, outcome: Outcome, draw: float, pick: float) -> str | None:
         if outcome.stat != "DELIVRD" or outcome.silent:

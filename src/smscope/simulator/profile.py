@@ -11,6 +11,7 @@ and ``instant`` profiles in ``profiles/`` are commented examples). It says:
 * ``[receipt]`` — how receipts are written (id in hex or decimal, 10- or 12-digit dates,
   the ``text:`` field, TLVs), because real SMSCs differ there;
 * ``[mo]`` — the share of recipients who reply, or reply STOP;
+* ``[faults]`` — duplicate receipts, receipts before the submit_sm_resp;
 * ``[[overrides]]`` — fixed outcomes for destination patterns (``*0001`` always fails),
   so tests can be exact.
 
@@ -258,6 +259,16 @@ class ReceiptFormat(_Model):
     tlvs: bool = True
 
 
+class Faults(_Model):
+    """What real SMSCs do that a receipt pipeline must survive."""
+
+    #: share of final receipts sent twice at once (the second is a true duplicate)
+    duplicate_receipts: Share = 0.0
+    #: share of messages whose final receipt comes before their submit_sm_resp (on a
+    #: transceiver bind), so the receipt names an id the client does not know yet
+    early_receipts: Share = 0.0
+
+
 class MOConfig(_Model):
     """Replies: the share of delivered messages whose recipient answers, with a STOP
     keyword or with another text, some ``delay`` after the final receipt."""
@@ -290,6 +301,7 @@ class Profile(_Model):
     receipt: ReceiptFormat = ReceiptFormat()
     outcomes: list[Outcome] = Field(min_length=1)
     mo: MOConfig = MOConfig()
+    faults: Faults = Faults()
     overrides: list[Override] = Field(default_factory=list)
 
     @field_validator("outcomes")

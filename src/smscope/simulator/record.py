@@ -46,6 +46,10 @@ class Record:
     throttled: int = 0
     #: messages that will never get a final receipt (``silent`` outcomes)
     silent: int = 0
+    #: final receipts sent twice at once on purpose (``[faults] duplicate_receipts``)
+    duplicated: int = 0
+    #: final receipts sent before their submit_sm_resp (``[faults] early_receipts``)
+    early: int = 0
     numbers: set[str] = field(default_factory=set)
     receipts: _Tally = field(default_factory=_Tally)
     mo: _Tally = field(default_factory=_Tally)
@@ -59,6 +63,8 @@ class Record:
             "throttled": self.throttled,
             "distinct_numbers": len(self.numbers),
             "silent": self.silent,
+            "duplicated": self.duplicated,
+            "early": self.early,
             "receipts": self.receipts.as_dict(),
             "mo": self.mo.as_dict(),
             "by_stat": dict(sorted(self.by_stat.items())),

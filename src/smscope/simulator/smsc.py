@@ -104,6 +104,8 @@ class _Pump:
                 heap = account.heap
                 while len(self.inflight) < window and heap and heap[0][0] <= now:
                     item = heapq.heappop(heap)[2]
+                    if item.acked:  # a copy sent twice was answered meanwhile
+                        continue
                     if not self._send(item, now):
                         account.push(item)
                         return
@@ -135,11 +137,16 @@ class _Pump:
         except LinkLost:
             return False
         self.inflight[seq] = (item, now)
-        tally = self.sim.record.receipts if item.kind == "receipt" else self.sim.record.mo
+        record = self.sim.record
+        tally = record.receipts if item.kind == "receipt" else record.mo
         if item.sends:
             tally.resent += 1
         else:
             tally.sent += 1
+            if item.twice:
+                self.inflight[self.session.request_then(item.pdu(), self._answered)] = (
+                    item, now)
+                record.duplicated += 1
         item.sends += 1
         return True
 
@@ -149,6 +156,8 @@ class _Pump:
         if entry is None:  # given up on already (timed out)
             return
         item = entry[0]
+        if item.acked:  # the other copy of a receipt sent twice
+            return
         if resp is not None and resp.command_status == _S.ESME_ROK:
             item.acked = True
             tally = self.sim.record.receipts if item.kind == "receipt" else self.sim.record.mo
@@ -169,6 +178,8 @@ class _Pump:
             self._again(item)
 
     def _again(self, item: Delivery) -> None:
+        if item.acked:
+            return
         item.due = self.loop.time() + self.sim.profile.resend_after
         self.account.push(item)
 
@@ -201,6 +212,7 @@ class Simulator(ServerHandler):
             enquire_link_interval=enquire_link_interval,
         )
         self._accounts: dict[str, _Account] = {}
+        self._pumps: dict[ServerSession, _Pump] = {}
         # ids differ from one run to the next (a restarted simulator must not hand out
         # ids a client already holds), and grow within a run
         self._ids = itertools.count(time.time_ns() // 1000)
@@ -260,7 +272,11 @@ class Simulator(ServerHandler):
             return
         account = self._account(session.system_id)
         account.rearm(asyncio.get_running_loop().time())
-        await _Pump(self, account, session).run()
+        pump = self._pumps[session] = _Pump(self, account, session)
+        try:
+            await pump.run()
+        finally:
+            self._pumps.pop(session, None)
 
     # -- submits ------------------------------------------------------------------------
 
@@ -307,16 +323,24 @@ class Simulator(ServerHandler):
             else:
                 steps.append((outcome.stat, plan.latency, True))
                 record.by_stat[outcome.stat] += 1
+            early = self._pumps.get(session) if plan.early else None
             for stat, at, final in steps:
-                account.push(Delivery(
+                item = Delivery(
                     "receipt", session.system_id or "", now + at, handset=handset,
                     sender=sender, rid=rid, stat=stat,
                     err=outcome.err_text if final else "000",
                     gsm_error=outcome.gsm_error if final else None, final=final,
                     submitted=wall, done=wall + at, quote=quote,
                     fmt=fmt,
-                ))
+                )
                 record.receipts.planned += 1
+                if final:
+                    item.twice = plan.duplicate
+                    if early is not None and early._send(item, now):
+                        # written now, so it leaves before the submit_sm_resp
+                        record.early += 1
+                        continue
+                account.push(item)
         if first and plan.reply is not None:
             account.push(Delivery(
                 "mo", session.system_id or "", now + plan.latency + plan.reply_delay,
