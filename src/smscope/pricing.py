@@ -18,11 +18,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from smscope import numbers, text
+from smscope.db.sql import dialect_insert
 from smscope.db.tables import CreditAccount, CreditLedger, CreditReservation, Price
 from smscope.db.types import CREDIT_QUANTUM, parse_credits, utcnow
 from smscope.errors import InsufficientCreditError, NotFoundError, UsageError
@@ -86,10 +85,6 @@ def load_price_table(session: Session,
     return PriceTable.from_mapping({**(baseline or {}), **stored})
 
 
-def _upsert(session: Session):  # type: ignore[no-untyped-def]
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 def set_price(session: Session, country: str, price: Decimal | str | int) -> Decimal:
     """Set the price of one country (ISO alpha-2) or of ``default``."""
     key = country.strip()
@@ -99,7 +94,7 @@ def set_price(session: Session, country: str, price: Decimal | str | int) -> Dec
     amount = credits(price)
     if amount < 0:
         raise UsageError("a price cannot be negative")
-    insert = _upsert(session)
+    insert = dialect_insert(session)
     stmt = insert(Price).values(country=key, credits=amount, updated_at=utcnow())
     session.execute(
         stmt.on_conflict_do_update(
@@ -146,7 +141,7 @@ class CreditBank:
 
     def _ensure_account(self) -> None:
         if self.session.get(CreditAccount, 1) is None:
-            insert = _upsert(self.session)
+            insert = dialect_insert(self.session)
             self.session.execute(
                 insert(CreditAccount)
                 .values(id=1, balance=Decimal(0), reserved=Decimal(0), updated_at=utcnow())

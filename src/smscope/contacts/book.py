@@ -11,23 +11,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Select, delete, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from smscope import numbers
+from smscope.db.sql import insert_ignore
 from smscope.db.tables import Contact, ContactEvent, ContactList, ListMember
 from smscope.db.types import utcnow
 from smscope.errors import NotFoundError, UsageError
 from smscope.pagination import Page, fetch_page, text_filter
 
 STATES = ("active", "invalid", "blacklisted")
-
-
-def insert_ignore(session: Session, model: Any, keys: Sequence[str]) -> Any:
-    """``INSERT … ON CONFLICT (keys) DO NOTHING`` in the session's dialect."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    return insert(model).on_conflict_do_nothing(index_elements=list(keys))
 
 
 # ----------------------------------------------------------------------------- lists

@@ -1,0 +1,285 @@
+"""Dispatch: claim due messages, submit them through a connector, record what happened.
+
+One :class:`Dispatcher` per connector and worker, in three steps per batch:
+
+1. **claim** (one transaction): due messages of sending campaigns are taken with
+   ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (SQLite has one writer at a time), their
+   attempt is counted and they are marked *in doubt* — submitted, answer not recorded;
+2. **submit** them all at once through the SMPP session (the window keeps at most
+   ``window`` outstanding);
+3. **record** (one transaction): each part's operator id, status ``sent``, the charge,
+   and any receipt that arrived before this record (an orphan); permanent submit
+   errors give a final status, temporary ones a retry.
+
+A worker that dies between 1 and 3 leaves at most one batch in doubt: those messages
+are never submitted again on their own (a recipient must not get a marketing text
+twice); a receipt matched by its addresses settles them, else they end ``undefined``
+when their validity is over (:func:`expire`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from smscope.campaigns.counters import ACCEPTED_COUNTER, COST_COUNTER, Tally
+from smscope.campaigns.outcomes import MESSAGE_COLUMNS, Outcomes
+from smscope.campaigns.suspension import check_campaigns
+from smscope.config import Config
+from smscope.db.sql import is_postgresql
+from smscope.db.tables import Campaign, CreditReservation, Message, MessagePart
+from smscope.db.types import to_credit_units
+from smscope.errors import InsufficientCreditError
+from smscope.pricing import CreditBank, PriceTable
+from smscope.receipts.ids import index_key
+from smscope.receipts.ingest import apply_orphans
+from smscope.receipts.mapping import StatusMapping
+from smscope.rules.windows import SendingWindows
+from smscope.smpp.client import SubmitResult
+from smscope.smpp.constants import CommandStatus
+from smscope.statuses import Status
+
+__all__ = ["Claimed", "claim", "expire", "record", "submit_error_status"]
+
+log = logging.getLogger(__name__)
+
+_S = CommandStatus
+#: how long a claim holds a message before another worker may take it
+LEASE = timedelta(minutes=5)
+_DUE_STATUSES = ("queued", "scheduled", "retry_scheduled")
+
+#: submit_sm_resp errors that say the destination itself is wrong
+_ROUTING = frozenset({int(_S.ESME_RINVDSTADR), int(_S.ESME_RINVDSTTON),
+                      int(_S.ESME_RINVDSTNPI)})
+#: errors of the SMSC itself, worth trying again later
+_TEMPORARY = frozenset({int(_S.ESME_RTHROTTLED), int(_S.ESME_RMSGQFUL),
+                        int(_S.ESME_RSYSERR)})
+
+
+def submit_error_status(command_status: int | None) -> Status:
+    """The status of a message whose submit_sm was refused with ``command_status``."""
+    if command_status in _ROUTING:
+        return Status.ROUTING_ERROR
+    if command_status in _TEMPORARY:
+        return Status.TEMPORARY_ERROR_OPERATOR
+    return Status.REJECTED
+
+
+class Claimed(dict[str, Any]):
+    """A claimed message: its columns, plus ``cost`` of this attempt and ``validity``."""
+
+
+def claim(session: Session, *, connector_id: int, limit: int, now: datetime,
+          worker_id: str, config: Config, prices: PriceTable,
+          windows: SendingWindows, campaign_id: int | None = None) -> list[Claimed]:
+    """Take up to ``limit`` due messages of ``connector_id`` and mark them in flight."""
+    stmt = (
+        select(*MESSAGE_COLUMNS, Message.text, Campaign.type.label("campaign_type"),
+               Campaign.options.label("campaign_options"))
+        .join(Campaign, Campaign.id == Message.campaign_id)
+        .where(Message.connector_id == connector_id,
+               Message.status.in_(_DUE_STATUSES),
+               Message.in_doubt.is_(False),
+               or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now),
+               or_(Message.claimed_until.is_(None), Message.claimed_until < now),
+               Campaign.state == "sending")
+        .order_by(Message.id)
+        .limit(limit)
+    )
+    if campaign_id is not None:
+        stmt = stmt.where(Message.campaign_id == campaign_id)
+    if is_postgresql(session):
+        stmt = stmt.with_for_update(of=Message, skip_locked=True)
+    rows = [dict(r) for r in session.execute(stmt).mappings()]
+    if not rows:
+        return []
+    outcomes = Outcomes(session, config=config, now=now)
+    claimed: list[Claimed] = []
+    waiting: list[dict[str, Any]] = []
+    retry_costs: dict[int, Decimal] = defaultdict(Decimal)
+    for row in rows:
+        if row["campaign_type"] == "marketing":
+            opens = windows.next_opening(row["region"], now)
+            if opens > now:
+                waiting.append({"_id": row["id"], "opens": opens})
+                if Status(row["status"]) is Status.RETRY_SCHEDULED:
+                    outcomes.change(row, Status.SCHEDULED, reason="waiting for the sending "
+                                    "window")
+                continue
+        if Status(row["status"]) is Status.RETRY_SCHEDULED:
+            outcomes.change(row, Status.QUEUED, reason=f"attempt {row['attempts'] + 1}")
+        cost = (prices.price_for(row["region"]) * row["segments"]).quantize(Decimal("0.0001"))
+        item = Claimed(row)
+        item["cost"] = cost
+        if row["attempts"]:
+            retry_costs[row["campaign_id"]] += cost
+        claimed.append(item)
+    for wait in waiting:
+        session.execute(update(Message).where(Message.id == wait["_id"])
+                        .values(status=Status.SCHEDULED.value, next_attempt_at=wait["opens"]))
+    claimed = _pay_retries(session, outcomes, claimed, retry_costs)
+    for item in claimed:
+        first = item["first_submitted_at"] or now
+        validity = _validity(item, config)
+        values = {"attempts": item["attempts"] + 1, "in_doubt": True,
+                  "claimed_by": worker_id, "claimed_until": now + LEASE,
+                  "first_submitted_at": first,
+                  "validity_until": item["validity_until"] or first + validity}
+        session.execute(update(Message).where(Message.id == item["id"]).values(**values))
+        item.update(values)
+    outcomes.flush()
+    return claimed
+
+
+def _validity(item: dict[str, Any], config: Config) -> timedelta:
+    seconds = (item.get("campaign_options") or {}).get("validity_seconds")
+    return timedelta(seconds=float(seconds)) if seconds else config.validity.default
+
+
+def _pay_retries(session: Session, outcomes: Outcomes, claimed: list[Claimed],
+                 costs: dict[int, Decimal]) -> list[Claimed]:
+    """Retries are paid from the balance before they go; one that cannot be paid is
+    not made, and the message ends with its soft-bounce status."""
+    if not costs:
+        return claimed
+    bank = CreditBank(session)
+    unpaid: set[int] = set()
+    for campaign_id, amount in costs.items():
+        try:
+            bank.charge(amount, campaign_id=campaign_id, note="retries")
+        except InsufficientCreditError:
+            unpaid.add(campaign_id)
+    kept = []
+    for item in claimed:
+        if item["attempts"] and item["campaign_id"] in unpaid:
+            final = _soft_bounce_of(item)
+            outcomes.change(item, final, reason="retry not made: not enough credit")
+            continue
+        if item["attempts"]:
+            item["paid"] = True
+        kept.append(item)
+    return kept
+
+
+def _soft_bounce_of(item: dict[str, Any]) -> Status:
+    detail = (item.get("error_detail") or "").split(":", 1)[0]
+    try:
+        status = Status(detail)
+    except ValueError:
+        return Status.TEMPORARY_ERROR_OPERATOR
+    return status if status.is_final else Status.TEMPORARY_ERROR_OPERATOR
+
+
+def record(session: Session, items: Sequence[Claimed], results: Sequence[SubmitResult | None],
+           *, connector_id: int, id_format: str, mapping: StatusMapping, config: Config,
+           now: datetime) -> dict[str, int]:
+    """Record the submit results of claimed messages (None: not submitted at all, so
+    the claim is simply released). Returns counts by outcome."""
+    outcomes = Outcomes(session, config=config, now=now)
+    tally: Tally = outcomes.tally
+    counts = {"sent": 0, "failed": 0, "in_doubt": 0, "released": 0}
+    new_parts: list[dict[str, Any]] = []
+    charges: dict[int, Decimal] = defaultdict(Decimal)
+    for item, result in zip(items, results, strict=True):
+        values: dict[str, Any] = {"claimed_by": None, "claimed_until": None}
+        if result is None:
+            values.update(in_doubt=False, attempts=item["attempts"] - 1)
+            counts["released"] += 1
+        elif result.ok:
+            rows = [{"message_id": item["id"], "attempt": item["attempts"], "part_no": n,
+                     "part_count": len(result.parts), "connector_id": connector_id,
+                     "operator_id": (p.message_id or "")[:128],
+                     "operator_key": index_key(p.message_id or "", id_format),
+                     "status": Status.SENT.value, "submitted_at": now,
+                     "status_updated_at": now}
+                    for n, p in enumerate(result.parts, 1)]
+            ids = session.execute(insert(MessagePart).returning(MessagePart.id), rows).scalars()
+            for row, part_id in zip(rows, ids, strict=True):
+                new_parts.append({"id": part_id, **row, "error_code": None})
+            values.update(in_doubt=False, credits=item["credits"] + item["cost"])
+            tally.add(item["campaign_id"], None, COST_COUNTER, to_credit_units(item["cost"]))
+            if item["sent_at"] is None:
+                values["sent_at"] = now
+                tally.add(item["campaign_id"], item["list_ids"], ACCEPTED_COUNTER)
+            if not item.get("paid"):
+                charges[item["campaign_id"]] += item["cost"]
+            outcomes.change(item, Status.SENT, reason="accepted by the operator",
+                            attempt=item["attempts"])
+            counts["sent"] += 1
+        elif result.in_doubt:
+            counts["in_doubt"] += 1
+            values["error_detail"] = f"in doubt: {result.error}"
+        else:
+            part = next(p for p in result.parts if p.outcome == "failed")
+            values.update(in_doubt=False)
+            status = submit_error_status(part.status)
+            code = f"0x{part.status:08X}" if part.status is not None else None
+            outcomes.change(item, status, reason=f"submit refused: {part.error}",
+                            error_code=code, attempt=item["attempts"])
+            counts["failed"] += 1
+        session.execute(update(Message).where(Message.id == item["id"]).values(**values))
+    _charge(session, charges)
+    if new_parts:
+        apply_orphans(session, outcomes, connector_id=connector_id, id_format=id_format,
+                      mapping=mapping, parts=new_parts,
+                      messages={item["id"]: item for item in items})
+    outcomes.flush()
+    check_campaigns(session, outcomes.campaigns, config=config, now=now)
+    return counts
+
+
+def _charge(session: Session, charges: dict[int, Decimal]) -> None:
+    """First attempts are paid from the campaign's reservation (made at fan-out)."""
+    bank = CreditBank(session)
+    for campaign_id, amount in charges.items():
+        if amount <= 0:
+            continue
+        reservation = session.scalar(
+            select(CreditReservation.id)
+            .where(CreditReservation.campaign_id == campaign_id,
+                   CreditReservation.closed_at.is_(None),
+                   CreditReservation.amount >= amount)
+            .order_by(CreditReservation.id).limit(1))
+        try:
+            bank.charge(amount, reservation_id=reservation, campaign_id=campaign_id,
+                        note="messages sent")
+        except InsufficientCreditError:
+            # prices changed since the fan-out and the balance cannot cover it: the
+            # messages are already out, so say so rather than fail the record
+            log.warning("campaign %s: %s credits could not be charged", campaign_id, amount)
+
+
+def expire(session: Session, *, config: Config, now: datetime,
+           limit: int = 5000) -> int:
+    """Messages past their validity with no final receipt become ``expired`` (a guess a
+    later receipt replaces); in-doubt submits with no receipt become ``undefined``."""
+    rows = [dict(r) for r in session.execute(
+        select(*MESSAGE_COLUMNS)
+        .where(Message.validity_until < now,
+               or_(Message.status.in_(("sent", "delivered_to_operator")),
+                   and_(Message.in_doubt.is_(True),
+                        Message.status.in_(("queued", "scheduled")))))
+        .limit(limit)).mappings()]
+    if not rows:
+        return 0
+    outcomes = Outcomes(session, config=config, now=now)
+    for row in rows:
+        if row["in_doubt"]:
+            outcomes.change(row, Status.UNDEFINED, guess=True,
+                            reason="submit in doubt (no answer recorded) and no receipt "
+                                   "within the validity period")
+            session.execute(update(Message).where(Message.id == row["id"])
+                            .values(in_doubt=False, claimed_by=None, claimed_until=None))
+        else:
+            outcomes.change(row, Status.EXPIRED, guess=True,
+                            reason="no final receipt within the validity period")
+    outcomes.flush()
+    check_campaigns(session, outcomes.campaigns, config=config, now=now)
+    return len(rows)

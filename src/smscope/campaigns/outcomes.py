@@ -1,0 +1,168 @@
+"""Status changes of messages: the one place they are made, whatever caused them
+(a submit response, a receipt, expiry, an in-doubt submit that was never answered).
+
+:class:`Outcomes` gathers the changes of one transaction. For each it applies the
+precedence rule of :func:`smscope.statuses.should_replace`, turns a temporary error
+into ``retry_scheduled`` while attempts remain (:mod:`smscope.rules.retry`), writes the
+transition to ``status_events``, moves the campaign's counters, and queues the
+address-book hygiene a permanent error calls for. :meth:`Outcomes.flush` writes it all
+with a few bulk statements, in the caller's transaction, so that what a report counts
+is always what the messages say.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from smscope.campaigns.counters import Tally
+from smscope.config import Config
+from smscope.contacts import book
+from smscope.db.sql import update_by_id
+from smscope.db.tables import Contact, Message, StatusEvent
+from smscope.rules.retry import next_attempt_at
+from smscope.statuses import Category, ContactAction, Status, should_replace
+
+__all__ = ["MESSAGE_COLUMNS", "Outcomes", "load_messages"]
+
+#: temporary errors, which are retried while attempts remain
+TEMPORARY = frozenset({
+    Status.TEMPORARY_ERROR_OPERATOR, Status.TEMPORARY_ERROR_ABSENCE,
+    Status.TEMPORARY_ERROR_PHONE, Status.TEMPORARY_ERROR_PORTABILITY,
+})
+#: categories that are not an outcome of sending (kept out of the suspension sample)
+_NOT_OUTCOMES = frozenset({Category.NOT_SENT, Category.UNSUBSCRIBED, Category.TEST})
+
+#: the columns of a message that status changes read
+MESSAGE_COLUMNS = (
+    Message.id, Message.campaign_id, Message.contact_id, Message.kind, Message.list_ids,
+    Message.status, Message.status_is_guess, Message.attempts, Message.first_submitted_at,
+    Message.validity_until, Message.next_attempt_at, Message.error_code,
+    Message.error_detail, Message.number, Message.sender, Message.segments,
+    Message.region, Message.connector_id, Message.in_doubt, Message.credits,
+    Message.sent_at,
+)
+_WRITTEN = ("status", "category", "status_is_guess", "status_updated_at",
+            "next_attempt_at", "error_code", "error_detail")
+
+
+def load_messages(session: Session, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """Messages by id as mutable dicts of :data:`MESSAGE_COLUMNS`."""
+    wanted = sorted(set(ids))
+    found: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(wanted), 1000):
+        rows = session.execute(select(*MESSAGE_COLUMNS)
+                               .where(Message.id.in_(wanted[start:start + 1000])))
+        for row in rows.mappings():
+            found[row["id"]] = dict(row)
+    return found
+
+
+class Outcomes:
+    """The status changes of one transaction; :meth:`flush` before committing."""
+
+    def __init__(self, session: Session, *, config: Config, now: datetime) -> None:
+        self.session = session
+        self.config = config
+        self.now = now
+        self.tally = Tally()
+        self._updates: dict[int, dict[str, Any]] = {}
+        self._events: list[dict[str, Any]] = []
+        self._hygiene: list[tuple[int, int, str]] = []
+        #: campaigns whose figures changed (for the suspension check)
+        self.campaigns: set[int] = set()
+
+    def change(
+        self,
+        msg: dict[str, Any],
+        new: Status,
+        *,
+        reason: str,
+        guess: bool = False,
+        error_code: str | None = None,
+        attempt: int | None = None,
+        part_id: int | None = None,
+        receipt_id: int | None = None,
+    ) -> Status | None:
+        """Give ``msg`` the status ``new`` if precedence allows; returns the status it
+        got (``retry_scheduled`` for a temporary error with attempts left), or None
+        when nothing changed. ``msg`` is updated in place."""
+        current = Status(msg["status"])
+        if not should_replace(current, new, current_is_guess=bool(msg["status_is_guess"])):
+            return None
+        target = new
+        retry_at = None
+        if new in TEMPORARY and msg["kind"] != "test":
+            retry_at = self._retry_at(msg)
+            if retry_at is not None:
+                target = Status.RETRY_SCHEDULED
+        if target is current:
+            return None
+        first_outcome = (
+            current is not Status.RETRY_SCHEDULED and not current.is_final
+            and (target.is_final or target is Status.RETRY_SCHEDULED)
+            and target.category not in _NOT_OUTCOMES and (msg["attempts"] or 0) <= 1
+        )
+        msg.update(
+            status=target.value, category=target.category.value,
+            status_is_guess=guess and target.is_final, status_updated_at=self.now,
+            next_attempt_at=retry_at if retry_at is not None else (
+                None if target.is_final else msg.get("next_attempt_at")),
+        )
+        if error_code is not None:
+            msg["error_code"] = error_code
+        if target is Status.RETRY_SCHEDULED or new is not target:
+            msg["error_detail"] = f"{new.value}: {reason}"
+        elif target.is_final and target is not Status.RECEIVED:
+            msg["error_detail"] = reason
+        self._updates[msg["id"]] = msg
+        self._events.append({
+            "message_id": msg["id"], "at": self.now, "from_status": current.value,
+            "to_status": target.value, "attempt": attempt or msg["attempts"] or 0,
+            "part_id": part_id, "receipt_id": receipt_id, "reason": reason[:500],
+        })
+        campaign_id, lists = msg["campaign_id"], msg["list_ids"]
+        self.tally.move(campaign_id, lists, current.value, target.value)
+        if first_outcome:
+            self.tally.add(campaign_id, lists, "outcomes")
+            if new in TEMPORARY or new is Status.EXPIRED:
+                self.tally.add(campaign_id, lists, "temporary_errors")
+        if campaign_id is not None:
+            self.campaigns.add(campaign_id)
+        if (target.contact_action is ContactAction.MARK_INVALID_REMOVE_FROM_LISTS
+                and msg["contact_id"] is not None):
+            self._hygiene.append((msg["contact_id"], msg["id"], f"{target.value}: {reason}"))
+        return target
+
+    def _retry_at(self, msg: dict[str, Any]) -> datetime | None:
+        first = msg["first_submitted_at"]
+        if first is None:
+            return None
+        validity = msg["validity_until"]
+        span = (validity - first) if validity is not None else self.config.validity.default
+        return next_attempt_at(int(msg["attempts"] or 0), self.now, first,
+                               self.config.retry.backoff, span)
+
+    def flush(self) -> None:
+        """Write the changes gathered so far."""
+        session = self.session
+        if self._updates:
+            update_by_id(session, Message, _WRITTEN,
+                         [{"_id": msg_id, **{k: msg[k] for k in _WRITTEN}}
+                          for msg_id, msg in self._updates.items()])
+            self._updates.clear()
+        if self._events:
+            session.execute(insert(StatusEvent), self._events)
+            self._events.clear()
+        for contact_id, message_id, reason in self._hygiene:
+            contact = session.get(Contact, contact_id)
+            if contact is not None:
+                book.mark_invalid(session, contact, reason, remove_from_lists=True,
+                                  message_id=message_id, actor="hygiene")
+        self._hygiene.clear()
+        self.tally.flush(session)
+

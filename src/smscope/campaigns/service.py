@@ -1,0 +1,287 @@
+"""Campaigns: create, send (fan-out), pause, resume, cancel, complete — the lifecycle of
+SPEC §2, each step written to the timeline with who did it and why.
+
+``draft → scheduled → sending → completed``, plus ``paused`` (by a user), ``suspended``
+(automatically, see :mod:`smscope.campaigns.suspension`) and ``cancelled``. Every
+function works in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.orm import Session
+
+from smscope import text as sms_text
+from smscope.campaigns import suspension, timeline
+from smscope.campaigns.fanout import fan_out
+from smscope.config import Config
+from smscope.connectors.registry import get_connector
+from smscope.contacts.book import get_list
+from smscope.db.tables import (
+    Campaign,
+    CampaignList,
+    Contact,
+    CreditReservation,
+    ListMember,
+    Message,
+)
+from smscope.db.types import utcnow
+from smscope.errors import NotFoundError, TemplateError, UsageError
+from smscope.output import credits_text
+from smscope.pricing import CreditBank, PriceTable
+from smscope.statuses import Category
+
+__all__ = [
+    "CampaignStateError",
+    "cancel",
+    "complete_finished",
+    "create_campaign",
+    "get_campaign",
+    "pause",
+    "resume",
+    "send",
+    "start_due",
+]
+
+TYPES = ("marketing", "transactional")
+#: states in which a campaign's messages may be submitted
+ACTIVE_STATES = ("sending",)
+FINAL_STATES = ("completed", "cancelled")
+_ALPHANUMERIC_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ._&-]{1,11}$")
+_NUMERIC_SENDER = re.compile(r"^\+?[0-9]{3,15}$")
+#: fields every contact has, usable as placeholders
+BUILTIN_FIELDS = ("first_name", "last_name", "number")
+
+
+class CampaignStateError(UsageError):
+    """The campaign is not in a state that allows this."""
+
+
+def check_sender(sender: str) -> str:
+    value = sender.strip()
+    if _ALPHANUMERIC_SENDER.match(value) or _NUMERIC_SENDER.match(value):
+        return value
+    raise UsageError(
+        f"sender {sender!r}: use at most 11 letters, digits, spaces or . _ & - (with a "
+        "letter), or a phone number of 3 to 15 digits"
+    )
+
+
+def _known_fields(session: Session, list_ids: Sequence[int], wanted: set[str]) -> set[str]:
+    """The placeholders of ``wanted`` that contacts of these lists have (stops scanning
+    once all are found)."""
+    found = set(BUILTIN_FIELDS) & wanted
+    missing = wanted - found
+    if not missing or not list_ids:
+        return found
+    rows = session.execute(
+        select(Contact.fields).join(ListMember, ListMember.contact_id == Contact.id)
+        .where(ListMember.list_id.in_(list_ids)).execution_options(yield_per=5000))
+    for (fields,) in rows:
+        if fields:
+            missing -= set(fields)
+            if not missing:
+                break
+    return wanted - missing
+
+
+def create_campaign(
+    session: Session,
+    *,
+    name: str,
+    sender: str,
+    text: str,
+    config: Config,
+    now: datetime,
+    lists: Sequence[str] = (),
+    numbers: list[dict[str, Any]] | None = None,
+    type_: str = "marketing",
+    connector: str | None = None,
+    schedule: datetime | None = None,
+    validity: timedelta | None = None,
+    actor: str = "cli",
+) -> Campaign:
+    """A new draft campaign; UsageError / NotFoundError / TemplateError say what to fix."""
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise UsageError("a campaign needs a name of 1 to 200 characters")
+    sender = check_sender(sender)
+    if not text.strip():
+        raise UsageError("a campaign needs a text")
+    if type_ not in TYPES:
+        raise UsageError(f"campaign type {type_!r}: use marketing or transactional")
+    if not lists and not numbers:
+        raise UsageError("a campaign needs recipients: give --list NAME or --numbers FILE")
+    if schedule is not None and schedule <= now:
+        raise UsageError(f"the schedule {schedule.isoformat()} is in the past; give a later "
+                         "date-time, or none to send at once")
+    list_rows = [get_list(session, list_name) for list_name in dict.fromkeys(lists)]
+    wanted = {p.name for p in sms_text.placeholders(text)}
+    known = _known_fields(session, [row.id for row in list_rows], wanted)
+    unknown = sorted(wanted - known)
+    if unknown:
+        raise TemplateError(
+            f"the text uses {{{unknown[0]}}}, which no contact of the target lists has; "
+            f"fields: {', '.join(BUILTIN_FIELDS)} and the lists' custom fields"
+        )
+    connector_id = get_connector(session, connector).id if connector else None
+    options: dict[str, Any] = {}
+    if numbers:
+        options["numbers"] = numbers
+    if validity is not None:
+        options["validity_seconds"] = validity.total_seconds()
+    measured = sms_text.measure(text)
+    campaign = Campaign(name=name, sender=sender, text=text, type=type_, state="draft",
+                        connector_id=connector_id, schedule_at=schedule, options=options,
+                        encoding=measured.encoding, segments=measured.segments,
+                        created_at=now, updated_at=now)
+    session.add(campaign)
+    session.flush()
+    session.add_all(CampaignList(campaign_id=campaign.id, list_id=row.id) for row in list_rows)
+    timeline.record(session, campaign.id, "created", f"created as a {type_} campaign",
+                    actor=actor)
+    return campaign
+
+
+def get_campaign(session: Session, campaign_id: int, *, lock: bool = False) -> Campaign:
+    stmt = select(Campaign).where(Campaign.id == campaign_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    campaign = session.scalar(stmt)
+    if campaign is None:
+        raise NotFoundError(f"campaign {campaign_id} does not exist "
+                            "(see 'smscope campaign list')")
+    return campaign
+
+
+def _set_state(session: Session, campaign: Campaign, state: str, kind: str, message: str,
+               actor: str, now: datetime, reason: str | None = None, **data: Any) -> None:
+    campaign.state = state
+    campaign.state_reason = reason
+    campaign.updated_at = now
+    timeline.record(session, campaign.id, kind, message, actor=actor, **data)
+
+
+def send(session: Session, campaign_id: int, *, config: Config, prices: PriceTable,
+         now: datetime, actor: str = "cli") -> Campaign:
+    """Send a draft: at once (fan-out, ``sending``) or at its schedule (``scheduled``)."""
+    campaign = get_campaign(session, campaign_id, lock=True)
+    if campaign.state != "draft":
+        raise CampaignStateError(
+            f"campaign {campaign_id} is {campaign.state}; only a draft can be sent"
+            + (" (resume it with 'smscope campaign resume')"
+               if campaign.state in ("paused", "suspended") else ""))
+    if campaign.connector_id is None:
+        raise UsageError(f"campaign {campaign_id} has no connector; create it with "
+                         "--connector NAME")
+    if campaign.schedule_at is not None and campaign.schedule_at > now:
+        _set_state(session, campaign, "scheduled", "scheduled",
+                   f"scheduled for {campaign.schedule_at.isoformat()}", actor, now)
+        return campaign
+    _start(session, campaign, config=config, prices=prices, now=now, actor=actor)
+    return campaign
+
+
+def _start(session: Session, campaign: Campaign, *, config: Config, prices: PriceTable,
+           now: datetime, actor: str) -> None:
+    result = fan_out(session, campaign, config=config, prices=prices, now=now)
+    if result.recipients == 0:
+        raise UsageError(f"campaign {campaign.id} has no recipients: its lists are empty "
+                         "and it has no numbers")
+    campaign.recipients = result.recipients
+    campaign.started_at = now
+    parts = ", ".join(f"{n:,} {status}" for status, n in sorted(result.by_status.items()))
+    _set_state(session, campaign, "sending", "started",
+               f"started: {result.recipients:,} recipients ({parts}); "
+               f"{credits_text(result.reserved)} credits reserved", actor, now,
+               by_status=result.by_status, reserved=str(result.reserved))
+
+
+def start_due(session: Session, *, config: Config, prices: PriceTable,
+              now: datetime) -> list[int]:
+    """Start the scheduled campaigns whose time has come; their ids."""
+    due = list(session.scalars(
+        select(Campaign).where(Campaign.state == "scheduled", Campaign.schedule_at <= now)
+        .order_by(Campaign.schedule_at).with_for_update(skip_locked=True)))
+    for campaign in due:
+        _start(session, campaign, config=config, prices=prices, now=now, actor="scheduler")
+    return [c.id for c in due]
+
+
+def pause(session: Session, campaign_id: int, *, now: datetime, actor: str = "cli") -> Campaign:
+    campaign = get_campaign(session, campaign_id, lock=True)
+    if campaign.state not in ("sending", "scheduled"):
+        raise CampaignStateError(f"campaign {campaign_id} is {campaign.state}; only a "
+                                 "sending or scheduled campaign can be paused")
+    _set_state(session, campaign, "paused", "paused", "paused", actor, now,
+               reason="paused by a user", was=campaign.state)
+    return campaign
+
+
+def resume(session: Session, campaign_id: int, *, now: datetime,
+           actor: str = "cli") -> Campaign:
+    campaign = get_campaign(session, campaign_id, lock=True)
+    if campaign.state not in ("paused", "suspended"):
+        raise CampaignStateError(f"campaign {campaign_id} is {campaign.state}; only a "
+                                 "paused or suspended campaign can be resumed")
+    was = campaign.state
+    target = "sending" if campaign.started_at is not None else "scheduled"
+    _set_state(session, campaign, target, "resumed", f"resumed ({was} before)", actor, now)
+    if was == "suspended":
+        # a resumed campaign is not suspended again by the figures that stopped it
+        campaign.options = {**(campaign.options or {}),
+                            "suspension_baseline": suspension.baseline(session, campaign.id)}
+    return campaign
+
+
+def cancel(session: Session, campaign_id: int, *, now: datetime, actor: str = "cli") -> Campaign:
+    """Stop for good: messages not yet submitted stay unsent; credits held are released."""
+    campaign = get_campaign(session, campaign_id, lock=True)
+    if campaign.state in FINAL_STATES:
+        raise CampaignStateError(f"campaign {campaign_id} is already {campaign.state}")
+    unsent = session.scalar(
+        select(func.count()).select_from(Message)
+        .where(Message.campaign_id == campaign_id,
+               Message.status.in_(("queued", "scheduled", "retry_scheduled")))) or 0
+    released = _release(session, campaign_id)
+    _set_state(session, campaign, "cancelled", "cancelled",
+               f"cancelled; {unsent:,} messages not submitted, "
+               f"{credits_text(released)} credits released", actor, now,
+               reason="cancelled by a user")
+    campaign.completed_at = now
+    return campaign
+
+
+def _release(session: Session, campaign_id: int) -> Decimal:
+    """Give back what the campaign's reservations still hold; the amount."""
+    total = Decimal(0)
+    bank = CreditBank(session)
+    for reservation in list(session.scalars(
+            select(CreditReservation).where(CreditReservation.campaign_id == campaign_id,
+                                            CreditReservation.closed_at.is_(None)))):
+        total += reservation.amount
+        bank.release(reservation.id, note=f"campaign {campaign_id} ended")
+        reservation.closed_at = reservation.closed_at or utcnow()
+    return total
+
+
+def complete_finished(session: Session, *, now: datetime) -> list[int]:
+    """Mark ``sending`` campaigns whose every message is final as ``completed``."""
+    pending = exists().where(and_(Message.campaign_id == Campaign.id,
+                                  Message.category == Category.PENDING.value))
+    done = list(session.scalars(
+        select(Campaign).where(Campaign.state == "sending", ~pending)))
+    for campaign in done:
+        released = _release(session, campaign.id)
+        campaign.completed_at = now
+        _set_state(session, campaign, "completed", "completed",
+                   f"completed: every message has its final status; "
+                   f"{credits_text(released)} unused credits released", "system", now)
+    return [c.id for c in done]
+

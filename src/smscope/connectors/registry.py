@@ -1,0 +1,120 @@
+"""Connectors (operator connections) as stored: added with the CLI, or read from the
+configuration file's ``[connectors.<name>]`` sections on start.
+
+A connector is a name, a type (``smpp``, ``http``, ``simulator``), its settings and its
+receipt mapping overrides. What opens the connection lives next to this module, one
+file per type.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from smscope.config import Config
+from smscope.db.tables import Connector
+from smscope.errors import NotFoundError, UsageError
+from smscope.receipts.mapping import StatusMapping
+
+__all__ = ["add_connector", "connector_to_json", "get_connector", "list_connectors",
+           "sync_config_connectors"]
+
+TYPES = ("smpp", "http", "simulator")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+#: settings each type understands, with their defaults
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "smpp": {"host": None, "port": 2775, "system_id": None, "password": None,
+             "system_type": "", "bind": "transceiver", "rate": None, "window": 100,
+             "split": "udh8", "id_format": "auto"},
+    "simulator": {"profile": "realistic", "seed": 0, "rate": None, "window": 100,
+                  "split": "udh8", "id_format": "auto"},
+    "http": {},
+}
+
+
+def _check(name: str, type_: str, settings: dict[str, Any], mapping: dict[str, Any]) -> None:
+    if not _NAME.match(name):
+        raise UsageError(f"connector name {name!r}: use letters, digits, '.', '_' or '-' "
+                         "(at most 64)")
+    if type_ not in TYPES:
+        raise UsageError(f"connector {name}: type {type_!r} is not one of {', '.join(TYPES)}")
+    unknown = set(settings) - set(DEFAULTS[type_])
+    if unknown:
+        raise UsageError(f"connector {name}: unknown setting {sorted(unknown)[0]!r} for "
+                         f"type {type_} (known: {', '.join(DEFAULTS[type_]) or 'none'})")
+    if type_ == "smpp":
+        for key in ("host", "system_id", "password"):
+            if not settings.get(key):
+                raise UsageError(f"connector {name}: an smpp connector needs {key}")
+    for key in ("rate", "window"):
+        value = settings.get(key)
+        if value is not None and (not isinstance(value, int | float) or value <= 0):
+            raise UsageError(f"connector {name}: {key} must be a positive number")
+    try:
+        StatusMapping.from_overrides(mapping)
+    except ValueError as exc:
+        raise UsageError(f"connector {name}: {exc}") from None
+
+
+def add_connector(session: Session, name: str, type_: str, settings: dict[str, Any],
+                  mapping: dict[str, Any] | None = None, *, source: str = "db",
+                  replace: bool = False) -> Connector:
+    """Store a connector; UsageError if the name is taken (unless ``replace``)."""
+    settings = {k: v for k, v in settings.items() if v is not None}
+    mapping = dict(mapping or {})
+    _check(name, type_, settings, mapping)
+    existing = session.scalar(select(Connector).where(Connector.name == name))
+    if existing is not None:
+        if not replace:
+            raise UsageError(f"a connector named {name!r} exists; remove it first or pick "
+                             "another name")
+        existing.type, existing.settings, existing.mapping = type_, settings, mapping
+        existing.source = source
+        return existing
+    connector = Connector(name=name, type=type_, settings=settings, mapping=mapping,
+                          source=source)
+    session.add(connector)
+    session.flush()
+    return connector
+
+
+def sync_config_connectors(session: Session, config: Config) -> None:
+    """Make the stored connectors of the configuration file match it."""
+    for name, section in config.connectors.items():
+        add_connector(session, name, section.type, section.settings, section.mapping,
+                      source="config", replace=True)
+
+
+def get_connector(session: Session, name_or_id: str | int) -> Connector:
+    if isinstance(name_or_id, int) or str(name_or_id).isdigit():
+        found = session.get(Connector, int(name_or_id))
+    else:
+        found = session.scalar(select(Connector).where(Connector.name == name_or_id))
+    if found is None:
+        names = list(session.scalars(select(Connector.name).order_by(Connector.name)))
+        known = f" (known: {', '.join(names)})" if names else ""
+        raise NotFoundError(
+            f"unknown connector {name_or_id!r}{known}; add one with "
+            "'smscope connector add NAME --smpp HOST:PORT ...' or '--simulator'")
+    return found
+
+
+def list_connectors(session: Session) -> list[Connector]:
+    return list(session.scalars(select(Connector).order_by(Connector.name)))
+
+
+def connector_to_json(connector: Connector) -> dict[str, Any]:
+    settings = dict(connector.settings or {})
+    if "password" in settings:
+        settings["password"] = "***"
+    return {"id": connector.id, "name": connector.name, "type": connector.type,
+            "settings": settings, "mapping": connector.mapping or {},
+            "source": connector.source, "enabled": connector.enabled}
+
+
+def settings_of(connector: Connector) -> dict[str, Any]:
+    """The connector's settings with the defaults of its type filled in."""
+    return {**DEFAULTS.get(connector.type, {}), **(connector.settings or {})}

@@ -1,0 +1,472 @@
+"""The receipt pipeline: store every receipt, then apply it to its message — exactly once,
+in any order, in one transaction per batch, before the SMSC is told it was received.
+
+:meth:`Ingest.receipts` is what an SMPP session's ``on_receipts`` handler awaits; it
+returns only once the batch is committed, so ``deliver_sm_resp`` never acknowledges
+what is not stored (SPEC §4.3). For each receipt, in one transaction per batch:
+
+1. the raw receipt is inserted with a ``dedup_key`` (connector, id, stat, err, done
+   date, text): a receipt sent again is a no-op (**idempotent**);
+2. its id is looked up among the submitted parts of the connector (hex and decimal
+   renderings of one number match, :mod:`smscope.receipts.ids`); found, the part's
+   status moves (**monotonic**, :func:`smscope.statuses.should_replace`) and the message
+   gets the roll-up of its parts (**multipart**); not found, the receipt stays an
+   **orphan** and is applied when its submit response is recorded
+   (:func:`apply_orphans`) — or, for an in-doubt submit, matched by its addresses;
+3. counters, history, retries and hygiene follow from :class:`~smscope.campaigns.
+   outcomes.Outcomes`, and the campaigns touched are checked for auto-suspension.
+
+MO messages (:meth:`Ingest.replies`) are stored, linked to the campaign that last texted
+that number from that sender, and a STOP keyword blacklists the number.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from smscope.campaigns.outcomes import Outcomes, load_messages
+from smscope.campaigns.suspension import check_campaigns
+from smscope.config import Config
+from smscope.contacts import blacklist
+from smscope.db import Database
+from smscope.db.sql import dialect_insert, update_by_id
+from smscope.db.tables import Message, MessagePart, Reply
+from smscope.db.tables import Receipt as ReceiptRow
+from smscope.db.types import utcnow
+from smscope.errors import InvalidNumberError, ReceiptFormatError
+from smscope.receipts.ids import ids_match, index_key, lookup_keys
+from smscope.receipts.mapping import StatusMapping
+from smscope.receipts.parser import Receipt
+from smscope.receipts.pdu import receipt_from_pdu, receipt_text
+from smscope.rules.stop import StopMatcher
+from smscope.smpp.pdu import decode_text
+from smscope.smpp.tlv import Tag
+from smscope.statuses import Status, rollup, should_replace
+
+__all__ = ["Ingest", "IngestResult", "apply_orphans", "renderings"]
+
+
+@dataclass
+class IngestResult:
+    """What one batch did."""
+
+    stored: int = 0
+    duplicates: int = 0
+    applied: int = 0
+    orphans: int = 0
+    unparseable: int = 0
+
+
+@dataclass(slots=True)
+class _Incoming:
+    row: dict[str, Any]
+    receipt: Receipt | None
+    status: Status | None
+    source: str
+    destination: str
+
+
+def _address(addr: str, ton: int) -> str:
+    """An SMPP address as smscope stores numbers: ``+`` and digits when international."""
+    digits = addr.strip()
+    if ton == 1 and digits.isdigit():
+        return "+" + digits
+    return digits
+
+
+def renderings(operator_id: str) -> list[str]:
+    """The ways an SMSC may write the id ``operator_id`` in a receipt: as given, and the
+    same number in the other base."""
+    value = operator_id.strip()
+    out = [value]
+    if value and all(c in "0123456789abcdefABCDEF" for c in value) and len(value) <= 32:
+        out.append(str(int(value, 16)))
+        if value.isdigit():
+            out.append(format(int(value), "x"))
+    return out
+
+
+class Ingest:
+    """Stores and applies what one connector receives."""
+
+    def __init__(self, db: Database, *, connector_id: int, config: Config,
+                 mapping: StatusMapping | None = None, id_format: str = "auto",
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self.db = db
+        self.connector_id = connector_id
+        self.config = config
+        self.mapping = mapping or StatusMapping()
+        self.id_format = id_format
+        self.stop = StopMatcher(config.stop.keywords)
+        self.clock = clock
+
+    # -- receipts ---------------------------------------------------------------------
+
+    def _incoming(self, pdu: Any, now: datetime) -> _Incoming:
+        raw = receipt_text(pdu)
+        tlv = pdu.tlvs
+        source = _address(pdu.source_addr, pdu.source_addr_ton)
+        destination = _address(pdu.destination_addr, pdu.dest_addr_ton)
+        row: dict[str, Any] = {
+            "connector_id": self.connector_id, "source": "smpp", "received_at": now,
+            "raw": raw or repr({int(k): v for k, v in tlv.items()})[:2000],
+            "state": "orphan",
+        }
+        try:
+            receipt: Receipt | None = receipt_from_pdu(pdu)
+        except ReceiptFormatError as exc:
+            receipt = None
+            row.update(state="unparseable", err=None, stat=None)
+            row["dedup_key"] = _digest(self.connector_id, "unparseable", source, destination,
+                                       row["raw"], str(exc))
+            return _Incoming(row, None, None, source, destination)
+        assert receipt is not None
+        status = self.mapping.map(receipt.stat, receipt.err, receipt.network_error)
+        network = (f"{receipt.network_error[0]}:{receipt.network_error[1]}"
+                   if receipt.network_error else None)
+        row.update(
+            operator_id=receipt.id[:128],
+            operator_key=index_key(receipt.id, self.id_format),
+            stat=(receipt.stat or "")[:32], err=(receipt.err or None) and receipt.err[:32],
+            network_error=network, done_date=(receipt.done_date or None),
+            mapped_status=status.value,
+            dedup_key=_digest(self.connector_id, receipt.id, receipt.stat, receipt.err,
+                              receipt.done_date, raw, source),
+        )
+        return _Incoming(row, receipt, status, source, destination)
+
+    def receipts(self, pdus: Sequence[Any]) -> IngestResult:
+        """Store and apply a batch of receipt PDUs (deliver_sm / data_sm) in one
+        transaction; returns once it is committed."""
+        now = self.clock()
+        result = IngestResult()
+        seen: set[str] = set()
+        incoming: list[_Incoming] = []
+        for pdu in pdus:
+            item = self._incoming(pdu, now)
+            key = item.row["dedup_key"]
+            if key in seen:
+                result.duplicates += 1
+                continue
+            seen.add(key)
+            incoming.append(item)
+        if not incoming:
+            return result
+        with self.db.transaction() as session:
+            fresh = self._insert(session, incoming)
+            result.duplicates += len(incoming) - len(fresh)
+            result.stored = len(fresh)
+            outcomes = Outcomes(session, config=self.config, now=now)
+            applier = _Applier(session, outcomes, self.connector_id, self.id_format)
+            pending = [item for item in fresh if item.receipt is not None]
+            result.unparseable = len(fresh) - len(pending)
+            matched = applier.match(pending)
+            unmatched = [item for item in pending if id(item) not in matched]
+            matched.update(applier.match_in_doubt(unmatched))
+            for item in pending:
+                part = matched.get(id(item))
+                if part is None:
+                    result.orphans += 1
+                    continue
+                applier.apply(item, part)
+                result.applied += 1
+            applier.flush()
+            outcomes.flush()
+            check_campaigns(session, outcomes.campaigns, config=self.config, now=now)
+        return result
+
+    def _insert(self, session: Session, incoming: list[_Incoming]) -> list[_Incoming]:
+        """Insert the receipts not stored before; those, with their new ids."""
+        stmt = (dialect_insert(session)(ReceiptRow)
+                .on_conflict_do_nothing(index_elements=["dedup_key"])
+                .returning(ReceiptRow.id, ReceiptRow.dedup_key))
+        by_key = {item.row["dedup_key"]: item for item in incoming}
+        fresh: list[_Incoming] = []
+        for row in session.execute(stmt, [item.row for item in incoming]):
+            item = by_key[row.dedup_key]
+            item.row["id"] = row.id
+            fresh.append(item)
+        return fresh
+
+    # -- replies ----------------------------------------------------------------------
+
+    def replies(self, pdus: Sequence[Any]) -> int:
+        """Store a batch of MO messages (one transaction); returns how many were new.
+
+        A re-sent MO (same number, same destination, same text within the hour) is
+        stored once. A STOP reply blacklists the number and counts as an unsubscribe of
+        the campaign that last texted it from that sender.
+        """
+        now = self.clock()
+        rows: dict[str, dict[str, Any]] = {}
+        for pdu in pdus:
+            raw = pdu.short_message if hasattr(pdu, "short_message") else b""
+            raw = raw or pdu.tlvs.get(Tag.MESSAGE_PAYLOAD, b"")
+            body = raw if isinstance(raw, bytes) else b""
+            if pdu.esm_class & 0x40 and body:
+                body = body[1 + body[0]:]  # a reply in parts: each part stored as it came
+            text = decode_text(body, pdu.data_coding)
+            number = _address(pdu.source_addr, pdu.source_addr_ton)
+            sender = _address(pdu.destination_addr, pdu.dest_addr_ton)
+            key = _digest(self.connector_id, number, sender, text,
+                          now.strftime("%Y%m%d%H"))
+            rows[key] = {"connector_id": self.connector_id, "number": number[:32],
+                         "sender": sender[:32], "text": text, "received_at": now,
+                         "dedup_key": key, "is_stop": self.stop.matches(text)}
+        if not rows:
+            return 0
+        with self.db.transaction() as session:
+            stmt = (dialect_insert(session)(Reply)
+                    .on_conflict_do_nothing(index_elements=["dedup_key"])
+                    .returning(Reply.id, Reply.dedup_key))
+            fresh = {r.dedup_key: r.id for r in session.execute(stmt, list(rows.values()))}
+            outcomes = Outcomes(session, config=self.config, now=now)
+            for key, reply_id in fresh.items():
+                self._link_reply(session, outcomes, reply_id, rows[key])
+            outcomes.flush()
+            check_campaigns(session, outcomes.campaigns, config=self.config, now=now)
+        return len(fresh)
+
+    def _link_reply(self, session: Session, outcomes: Outcomes, reply_id: int,
+                    row: dict[str, Any]) -> None:
+        last = session.execute(
+            select(Message.id, Message.campaign_id, Message.contact_id, Message.list_ids)
+            .where(Message.number == row["number"], Message.sender == row["sender"],
+                   Message.kind != "test", Message.sent_at.is_not(None))
+            .order_by(Message.id.desc()).limit(1)).first()
+        values: dict[str, Any] = {}
+        if last is not None:
+            values = {"message_id": last.id, "campaign_id": last.campaign_id,
+                      "contact_id": last.contact_id}
+            outcomes.tally.add(last.campaign_id, last.list_ids, "replies")
+            if last.campaign_id is not None:
+                outcomes.campaigns.add(last.campaign_id)
+        if values:
+            session.execute(update(Reply).where(Reply.id == reply_id).values(**values))
+        if not row["is_stop"]:
+            return
+        try:
+            _, created = blacklist.add(session, row["number"], reason="STOP reply",
+                                       source="stop_reply", actor="reply",
+                                       campaign_id=values.get("campaign_id"),
+                                       reply_id=reply_id)
+        except InvalidNumberError:
+            return  # a short code or an alphanumeric address cannot be blacklisted
+        if created and last is not None:
+            outcomes.tally.add(last.campaign_id, last.list_ids, "stop_replies")
+
+
+class _Applier:
+    """Applies matched receipts of one batch to parts and messages."""
+
+    def __init__(self, session: Session, outcomes: Outcomes, connector_id: int,
+                 id_format: str) -> None:
+        self.session = session
+        self.outcomes = outcomes
+        self.connector_id = connector_id
+        self.id_format = id_format
+        self.parts: dict[int, dict[str, Any]] = {}
+        self.messages: dict[int, dict[str, Any]] = {}
+        self.part_updates: dict[int, dict[str, Any]] = {}
+        self.receipt_updates: list[dict[str, Any]] = []
+
+    def match(self, items: list[_Incoming]) -> dict[int, dict[str, Any]]:
+        """Each receipt's part (by ``id(item)``), when its id is a submitted one."""
+        keys: dict[int, tuple[str, ...]] = {}
+        for item in items:
+            assert item.receipt is not None
+            keys[id(item)] = lookup_keys(item.receipt.id, self.id_format)
+        wanted = {k for ks in keys.values() for k in ks}
+        by_key: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
+        wanted_list = sorted(wanted)
+        for start in range(0, len(wanted_list), 1000):
+            rows = self.session.execute(
+                select(MessagePart.__table__)
+                .where(MessagePart.connector_id == self.connector_id,
+                       MessagePart.operator_key.in_(wanted_list[start:start + 1000])))
+            for row in rows.mappings():
+                part = self.parts.setdefault(row["id"], dict(row))
+                by_key[row["operator_key"]].append(part)
+        found: dict[int, dict[str, Any]] = {}
+        for item in items:
+            for key in keys[id(item)]:
+                candidates = by_key.get(key)
+                if candidates:
+                    # the same id twice (an SMSC that recycles ids): the newest part
+                    found[id(item)] = max(candidates, key=lambda p: p["id"])
+                    break
+        self._load_messages(p["message_id"] for p in found.values())
+        return found
+
+    def match_in_doubt(self, items: list[_Incoming]) -> dict[int, dict[str, Any]]:
+        """Receipts for submits whose response was never recorded: matched by the
+        recipient (the receipt's source) and the sender (its destination)."""
+        if not items:
+            return {}
+        numbers = {item.source for item in items}
+        now = self.outcomes.now
+        # only submits no worker is still recording: a live claim will record its own
+        # result (a receipt ahead of it waits as an orphan)
+        rows = self.session.execute(
+            select(Message.id, Message.number, Message.sender, Message.attempts)
+            .where(Message.connector_id == self.connector_id, Message.in_doubt.is_(True),
+                   or_(Message.claimed_until.is_(None), Message.claimed_until < now),
+                   Message.number.in_(sorted(numbers))))
+        by_address: dict[tuple[str, str], list[Any]] = defaultdict(list)
+        for row in rows:
+            by_address[(row.number, row.sender)].append(row)
+        found: dict[int, dict[str, Any]] = {}
+        for item in items:
+            candidates = by_address.get((item.source, item.destination))
+            if not candidates or len(candidates) > 1:
+                continue  # nothing, or ambiguous: stays an orphan
+            msg = candidates[0]
+            assert item.receipt is not None
+            part = self._in_doubt_part(msg.id, msg.attempts, item.receipt.id)
+            found[id(item)] = part
+        self._load_messages(p["message_id"] for p in found.values())
+        return found
+
+    def _in_doubt_part(self, message_id: int, attempt: int, operator_id: str) -> dict[str, Any]:
+        """The part record of an in-doubt submit, made from its receipt's id."""
+        now = self.outcomes.now
+        values = {"message_id": message_id, "attempt": max(attempt, 1), "part_no": 1,
+                  "part_count": 1, "connector_id": self.connector_id,
+                  "operator_id": operator_id[:128],
+                  "operator_key": index_key(operator_id, self.id_format),
+                  "status": Status.SENT.value, "submitted_at": now,
+                  "status_updated_at": now, "error_code": None}
+        part_id = self.session.execute(
+            insert(MessagePart).values(**values).returning(MessagePart.id)).scalar_one()
+        self.session.execute(update(Message).where(Message.id == message_id)
+                             .values(in_doubt=False))
+        part = {"id": part_id, **values}
+        self.parts[part_id] = part
+        return part
+
+    def _load_messages(self, ids: Iterable[int]) -> None:
+        missing = {i for i in ids if i not in self.messages}
+        if not missing:
+            return
+        self.messages.update(load_messages(self.session, missing))
+        # every part of those messages, for the roll-up
+        rows = self.session.execute(select(MessagePart.__table__)
+                                    .where(MessagePart.message_id.in_(sorted(missing))))
+        for row in rows.mappings():
+            self.parts.setdefault(row["id"], dict(row))
+
+    def apply(self, item: _Incoming, part: dict[str, Any]) -> None:
+        assert item.status is not None and item.receipt is not None
+        receipt, new = item.receipt, item.status
+        msg = self.messages.get(part["message_id"])
+        self.receipt_updates.append({
+            "_id": item.row["id"], "state": "applied", "message_id": part["message_id"],
+            "part_id": part["id"], "applied_at": self.outcomes.now})
+        if msg is None:
+            return
+        current = Status(part["status"])
+        if should_replace(current, new):
+            part.update(status=new.value, status_updated_at=self.outcomes.now,
+                        error_code=receipt.err if new.is_final else part.get("error_code"))
+            self.part_updates[part["id"]] = part
+        if not new.is_final and part["attempt"] < (msg["attempts"] or 0):
+            return  # progress of an older attempt says nothing about the current one
+        siblings = [Status(p["status"]) for p in self.parts.values()
+                    if p["message_id"] == part["message_id"] and p["attempt"] == part["attempt"]]
+        overall = rollup(siblings) if len(siblings) > 1 else Status(part["status"])
+        if overall.is_final and not new.is_final:
+            return
+        reason = f"receipt stat:{receipt.stat}" + (f" err:{receipt.err}" if receipt.err else "")
+        self.outcomes.change(msg, overall, reason=reason,
+                             error_code=receipt.err if overall.is_final else None,
+                             attempt=part["attempt"], part_id=part["id"],
+                             receipt_id=item.row["id"])
+
+    def flush(self) -> None:
+        session = self.session
+        update_by_id(session, MessagePart, ("status", "status_updated_at", "error_code"),
+                     [{"_id": p["id"], "status": p["status"],
+                       "status_updated_at": p["status_updated_at"],
+                       "error_code": p.get("error_code")} for p in self.part_updates.values()])
+        self.part_updates.clear()
+        update_by_id(session, ReceiptRow, ("state", "message_id", "part_id", "applied_at"),
+                     self.receipt_updates)
+        self.receipt_updates.clear()
+
+
+def apply_orphans(session: Session, outcomes: Outcomes, *, connector_id: int,
+                  id_format: str, mapping: StatusMapping,
+                  parts: Sequence[dict[str, Any]],
+                  messages: dict[int, dict[str, Any]] | None = None) -> int:
+    """Apply the orphan receipts that name the parts just recorded (their submit
+    response came after them). ``messages``: the dicts the caller's ``outcomes`` already
+    changed, by id, so that both work on the same state. Returns how many were applied."""
+    candidates: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for recorded in parts:
+        for rendering in renderings(recorded["operator_id"] or ""):
+            key = index_key(rendering, id_format)
+            if key is not None:
+                candidates[key].append(recorded)
+    if not candidates:
+        return 0
+    keys = sorted(candidates)
+    orphans: list[Any] = []
+    for start in range(0, len(keys), 1000):
+        orphans.extend(session.execute(
+            select(ReceiptRow.id, ReceiptRow.operator_id, ReceiptRow.operator_key,
+                   ReceiptRow.stat, ReceiptRow.err, ReceiptRow.network_error,
+                   ReceiptRow.raw, ReceiptRow.received_at)
+            .where(ReceiptRow.connector_id == connector_id, ReceiptRow.state == "orphan",
+                   ReceiptRow.operator_key.in_(keys[start:start + 1000]))
+            .order_by(ReceiptRow.received_at, ReceiptRow.id)).all())
+    if not orphans:
+        return 0
+    applier = _Applier(session, outcomes, connector_id, id_format)
+    for recorded in parts:
+        applier.parts[recorded["id"]] = recorded
+    applier.messages.update(messages or {})
+    applier._load_messages(p["message_id"] for p in parts)
+    applied = 0
+    for orphan in orphans:
+        part: dict[str, Any] | None = next(
+            (p for p in candidates[orphan.operator_key]
+             if ids_match(p["operator_id"], orphan.operator_id, id_format)), None)
+        if part is None:
+            continue
+        network = None
+        if orphan.network_error and ":" in orphan.network_error:
+            kind, code = orphan.network_error.split(":", 1)
+            network = (int(kind), int(code))
+        receipt = Receipt(id=orphan.operator_id, stat=orphan.stat or "", err=orphan.err,
+                          network_error=network)
+        status = mapping.map(receipt.stat, receipt.err, network)
+        item = _Incoming({"id": orphan.id}, receipt, status, "", "")
+        applier.apply(item, part)
+        applied += 1
+    applier.flush()
+    return applied
+
+
+def orphans_older_than(session: Session, connector_id: int | None, age: timedelta,
+                       now: datetime) -> int:
+    """How many receipts have waited longer than ``age`` for their message."""
+    from sqlalchemy import func
+
+    stmt = select(func.count()).select_from(ReceiptRow).where(
+        ReceiptRow.state == "orphan", ReceiptRow.received_at < now - age)
+    if connector_id is not None:
+        stmt = stmt.where(ReceiptRow.connector_id == connector_id)
+    return int(session.scalar(stmt) or 0)
+
+
+def _digest(*parts: object) -> str:
+    joined = "\x1f".join("" if p is None else str(p) for p in parts)
+    return hashlib.sha256(joined.encode("utf-8", "replace")).hexdigest()[:40]

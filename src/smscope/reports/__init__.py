@@ -1,0 +1,1 @@
+"""Reports: what happened to a campaign's messages, read from the stored counters."""
