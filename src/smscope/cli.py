@@ -26,6 +26,7 @@ from rich.table import Table
 from smscope import __version__, numbers
 from smscope import text as sms_text
 from smscope.app import Smscope
+from smscope.cli_campaigns import register as register_sending_commands
 from smscope.contacts import blacklist as bl
 from smscope.contacts import book
 from smscope.contacts.importer import import_contacts
@@ -539,14 +540,26 @@ def simulator_command(
 
 @app.command("demo")
 def demo_command(
-    recipients: Annotated[int, typer.Option(help="How many demo contacts.")] = 2000,
+    recipients: Annotated[int, typer.Option(help="How many recipients.")] = 2000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
+    no_ui: Annotated[bool, typer.Option("--no-ui", help="Exit after the report.")] = False,
+    profile: Annotated[str, typer.Option(
+        help="Simulator profile: realistic (about 2 minutes), instant, or a TOML file.")
+    ] = "realistic",
     json_out: JsonOpt = False,
 ) -> None:
-    """Run the demo (for now: the address book; campaigns are not built yet)."""
+    """Send a demo campaign through the operator simulator and show its report."""
     from smscope.demo import run_demo
+    from smscope.simulator import load_profile
 
-    run_demo(recipients=recipients, seed=seed, json_out=json_out, console=out, err=err)
+    load_profile(profile)
+    run_demo(recipients=recipients, seed=seed, json_out=json_out, no_ui=no_ui,
+             console=out, err=err, profile=profile)
+
+
+# --------------------------------------------------------------------------- sending
+
+register_sending_commands(app, out, err)
 
 
 # --------------------------------------------------------------------------- entry point

@@ -1,30 +1,43 @@
-"""``smscope demo``: what works today, on a demo database, in one command.
+"""``smscope demo``: a campaign sent end to end through the operator simulator.
 
-The campaign engine and the operator simulator are not built yet, so for now the demo
-shows the address book: it generates a realistic contact file (national and
-international formats, bad numbers, duplicates), imports it, blacklists a few numbers,
-and shows the encoding, segments and cost of a message. It says so when it runs.
+On a demo database it generates a realistic contact file (national and international
+formats, bad numbers, duplicates), imports it into a new list, blacklists two numbers,
+and sends a campaign to that list (plus the file's bad numbers, which end
+``invalid_number``) through the built-in simulator with the ``realistic`` profile, on a
+demo time scale: receipts within seconds, retries after 5, 15 and 30 seconds, a
+validity of two minutes, so every message is final within about three minutes. Then it
+prints the report. The report has exactly ``--recipients`` recipients.
 """
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import os
 import random
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
+from sqlalchemy import select
 
-from smscope import text as sms_text
 from smscope.app import Smscope
-from smscope.config import load_config
+from smscope.campaigns import service
+from smscope.campaigns.fanout import parse_numbers
+from smscope.cli_campaigns import print_report, wait_for_campaign
+from smscope.config import RetryConfig, ValidityConfig, load_config
+from smscope.connectors.registry import add_connector
 from smscope.contacts import blacklist as bl
 from smscope.contacts import book
 from smscope.contacts.importer import import_contacts
-from smscope.output import credits_text, print_json
+from smscope.db.tables import Connector
+from smscope.db.types import utcnow
+from smscope.errors import UsageError
+from smscope.output import print_json
+from smscope.pricing import CreditBank
+from smscope.reports.campaign import campaign_report
 
 FIRST = ["Camille", "Léa", "Hugo", "Lucas", "Chloé", "Manon", "Jules", "Inès", "Louis", "Zoé",
          "Gabriel", "Jade", "Arthur", "Emma", "Noah", "Alice", "Raphaël", "Lina", "Adam", "Rose"]
@@ -37,6 +50,9 @@ BAD_NUMBERS = ["01 42 68 53 00", "06 12 34", "+33 6 12 34 56 78 90", "n/a", "080
 MOBILE_PREFIXES = [f"06{b:02d}" for b in range(10, 90) if b != 39] + [
     f"07{b:02d}" for b in range(30, 90)]
 DEMO_TEXT = "Bonjour {first_name|there}, -20 % ce week-end à {city|votre magasin} ! STOP au 36180"
+DEMO_CONNECTOR = "demo-simulator"
+#: the longest the demo waits for every message to be final
+DEMO_TIMEOUT = 300.0
 
 
 def demo_database_url() -> tuple[str, bool]:
@@ -66,78 +82,111 @@ def _format(national: str, rng: random.Random) -> str:
     return national
 
 
-def write_demo_contacts(path: Path, count: int, seed: int) -> None:
-    """A contact file as a CRM would export it: French headers, mixed formats, mistakes."""
+def write_demo_contacts(path: Path, count: int, seed: int) -> tuple[int, list[str]]:
+    """A contact file as a CRM would export it: French headers, mixed formats, mistakes.
+
+    ``count`` distinct numbers (about 3 % of them invalid), plus about 1 % of rows that
+    repeat an earlier number in another format. Returns the rows written and the
+    invalid numbers (each different, so each is a recipient of its own).
+    """
     rng = random.Random(seed)
     used: list[str] = []
+    seen: set[str] = set()
+    bad: list[str] = []
+    rows = 0
     with path.open("w", encoding="utf-8-sig", newline="") as stream:
         writer = csv.writer(stream, delimiter=";")
         writer.writerow(["Prénom", "Nom", "Téléphone", "Ville"])
         for i in range(count):
-            roll = rng.random()
-            if roll < 0.03:
-                number = rng.choice(BAD_NUMBERS)
-            elif roll < 0.04 and used:
-                number = rng.choice(used)
+            if rng.random() < 0.03:
+                number = BAD_NUMBERS[len(bad) % len(BAD_NUMBERS)] + (
+                    f" ({len(bad)})" if len(bad) >= len(BAD_NUMBERS) else "")
+                bad.append(number)
             else:
                 national = rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(10**6):06d}"
+                while national in seen:
+                    national = rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(10**6):06d}"
+                seen.add(national)
                 number = _format(national, rng)
-                used.append(number)
+                used.append(national)
             writer.writerow([rng.choice(FIRST), rng.choice(LAST), number,
                              rng.choice(CITIES) if i % 5 else ""])
+            rows += 1
+            if used and rng.random() < 0.01:
+                again = _format(rng.choice(used), rng)
+                writer.writerow([rng.choice(FIRST), rng.choice(LAST), again, ""])
+                rows += 1
+    return rows, bad
 
 
-def run_demo(*, recipients: int, seed: int, json_out: bool, console: Console,
-             err: Console) -> dict[str, Any]:
+#: the demo's time scale: seconds where a real network takes hours
+DEMO_RETRY = [timedelta(seconds=5), timedelta(seconds=15), timedelta(seconds=30)]
+DEMO_VALIDITY = timedelta(seconds=120)
+
+
+def run_demo(*, recipients: int, seed: int, json_out: bool, no_ui: bool, console: Console,
+             err: Console, profile: str = "realistic") -> dict[str, Any]:
+    """Import, send through the simulator, print the report; returns the report."""
+    if recipients < 1:
+        raise UsageError("--recipients must be at least 1")
     url, fresh = demo_database_url()
-    config = load_config().model_copy(update={"database_url": url, "default_region": "FR"})
+    base = load_config()
+    config = base.model_copy(update={
+        "database_url": url, "default_region": "FR",
+        "retry": RetryConfig(backoff=DEMO_RETRY),
+        "validity": ValidityConfig(default=DEMO_VALIDITY),
+    })
     smscope = Smscope(config)
-    err.print("smscope demo: the campaign engine and operator simulator are not built yet; "
-              "this demo shows the address book (import, blacklist, text and cost).",
+    err.print(f"database: {smscope.db.display_url}" + (" (new)" if fresh else ""),
               soft_wrap=True)
-    err.print(f"database: {smscope.db.display_url}" + (" (new)" if fresh else ""), soft_wrap=True)
+    stamp = utcnow().strftime("%Y-%m-%d %H:%M:%S")
+    list_name = f"demo {stamp}"
     with tempfile.TemporaryDirectory() as folder:
         source = Path(folder) / "demo-contacts.csv"
+        rejects = Path(folder) / "rejects.csv"
         write_demo_contacts(source, recipients, seed)
-        result = import_contacts(smscope.db, source, f"demo-{seed}", default_region="FR",
-                                 actor="demo")
+        result = import_contacts(smscope.db, source, list_name, default_region="FR",
+                                 rejects=rejects, actor="demo")
+        # the rows the import refused are sent to as well: they end invalid_number
+        with rejects.open(encoding="utf-8-sig", newline="") as stream:
+            bad = [row["Téléphone"] for row in csv.DictReader(stream)]
     with smscope.db.transaction() as session:
-        page = book.list_contacts(session, list_name=f"demo-{seed}", limit=3)
+        page = book.list_contacts(session, list_name=list_name, limit=2)
         opted_out = [c["number"] for c in page.items[:2]]
         for number in opted_out:
             bl.add(session, number, reason="replied STOP (demo)", source="manual", actor="demo")
+        CreditBank(session).add(recipients * 2, note="demo credits", actor="demo")
+        connector = f"{DEMO_CONNECTOR}-{profile}" if profile != "realistic" else DEMO_CONNECTOR
+        if not session.scalar(select(Connector.id).where(Connector.name == connector)):
+            add_connector(session, connector, "simulator", {"profile": profile, "seed": seed})
+        campaign = service.create_campaign(
+            session, name=f"Demo campaign {stamp}", sender="SMSCOPE", text=DEMO_TEXT,
+            config=config, now=utcnow(), lists=[list_name],
+            numbers=parse_numbers(bad, "FR"), type_="transactional", connector=connector)
+        campaign_id = campaign.id
+    err.print(f"imported {result.imported:,} contacts into list {list_name!r} "
+              f"({result.invalid:,} invalid rows, {result.duplicates:,} duplicates); "
+              f"blacklisted {', '.join(opted_out)}; sending campaign {campaign_id} to "
+              f"{recipients:,} recipients through the operator simulator…", soft_wrap=True)
+    with smscope.db.transaction() as session:
+        service.send(session, campaign_id, config=config, prices=smscope.price_table(),
+                     now=utcnow())
+    finished = asyncio.run(wait_for_campaign(smscope, campaign_id, DEMO_TIMEOUT))
     with smscope.db.session() as session:
-        lists = book.lists_summary(session)
-    measure = sms_text.measure(sms_text.render(DEMO_TEXT, {"first_name": "Camille",
-                                                           "city": "Lyon"}))
-    prices = smscope.price_table()
-    summary = {
-        "database": smscope.db.display_url,
-        "import": result.to_json(),
-        "blacklisted": opted_out,
-        "lists": [{k: v for k, v in row.items() if k != "created_at"} for row in lists],
-        "message": {"text": DEMO_TEXT, "encoding": measure.encoding,
-                    "segments": measure.segments,
-                    "cost_per_contact": prices.price_for("FR") * measure.segments},
-        "campaigns": "not built yet",
-    }
+        report = campaign_report(session, campaign_id)
     smscope.close()
     if json_out:
-        print_json(summary)
-        return summary
-    table = Table(title=f"Demo import into list demo-{seed}", show_header=False)
-    for key, value in result.to_json().items():
-        table.add_row(key, f"{value:,}" if isinstance(value, int) else str(value))
-    console.print(table)
-    if result.reasons:
-        console.print("invalid rows by reason: " + ", ".join(
-            f"{code} {count}" for code, count in sorted(result.reasons.items(),
-                                                       key=lambda kv: -kv[1])))
-    console.print(f"blacklisted: {', '.join(opted_out)}")
-    console.print(f"message: {DEMO_TEXT!r}")
-    console.print(f"  {measure.encoding}, {measure.segments} segment(s), "
-                  f"{credits_text(prices.price_for('FR') * measure.segments)} credit(s) "
-                  "per French contact")
-    console.print(f"look around: export SMSCOPE_DATABASE_URL={url}; then .venv/bin/smscope "
-                  f"lists · contacts list --list demo-{seed} · blacklist list", soft_wrap=True)
-    return summary
+        print_json(report)
+    else:
+        print_report(report, console)
+    if not finished:
+        err.print(f"the campaign is not finished after {DEMO_TIMEOUT:g}s; "
+                  "'smscope worker' goes on with it", soft_wrap=True)
+    where = (f"SMSCOPE_DATABASE_URL={url} .venv/bin/smscope campaign report {campaign_id}"
+             f" (or: campaign status {campaign_id})")
+    if no_ui:
+        err.print(f"report again with: {where}", soft_wrap=True)
+    else:
+        err.print("the web UI is not built yet; the report is above, and again with: "
+                  f"{where}", soft_wrap=True)
+    return report

@@ -122,7 +122,8 @@ def create_campaign(
         raise UsageError(f"the schedule {schedule.isoformat()} is in the past; give a later "
                          "date-time, or none to send at once")
     list_rows = [get_list(session, list_name) for list_name in dict.fromkeys(lists)]
-    wanted = {p.name for p in sms_text.placeholders(text)}
+    # a placeholder with a default reads fine for a contact without the field
+    wanted = {p.name for p in sms_text.placeholders(text) if p.default is None}
     known = _known_fields(session, [row.id for row in list_rows], wanted)
     unknown = sorted(wanted - known)
     if unknown:

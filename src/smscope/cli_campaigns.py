@@ -1,0 +1,453 @@
+"""The sending commands of the CLI: ``connector``, ``campaign`` and ``worker``.
+
+A thin shell over :mod:`smscope.campaigns` and :mod:`smscope.connectors`, kept apart
+from :mod:`smscope.cli` (address book, prices, database) so each stays readable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from smscope.app import Smscope
+from smscope.campaigns import service, timeline
+from smscope.campaigns.fanout import parse_numbers
+from smscope.campaigns.numbers_file import read_numbers
+from smscope.campaigns.worker import Worker
+from smscope.config import parse_duration
+from smscope.connectors import registry
+from smscope.db.tables import Campaign
+from smscope.db.types import utcnow
+from smscope.errors import SmscopeError, UsageError
+from smscope.output import credits_text, local_time, print_json
+from smscope.reports.campaign import FORMULAS, campaign_report
+
+__all__ = ["campaign_app", "connector_app", "register"]
+
+connector_app = typer.Typer(help="Operator connections (SMPP, simulator).",
+                            no_args_is_help=True)
+campaign_app = typer.Typer(help="Campaigns: create, send, follow, report.",
+                           no_args_is_help=True)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+IdArg = Annotated[int, typer.Argument(help="The campaign's id.")]
+FINISHED = ("completed", "cancelled", "suspended", "paused")
+
+
+class _Consoles:
+    out = Console(highlight=False, markup=False)
+    err = Console(stderr=True, highlight=False, markup=False)
+
+
+def register(app: typer.Typer, out: Console, err: Console) -> None:
+    """Add the sending commands to the main application."""
+    _Consoles.out, _Consoles.err = out, err
+    app.add_typer(connector_app, name="connector")
+    app.add_typer(campaign_app, name="campaign")
+    app.command("worker")(worker_command)
+
+
+def _zone(smscope: Smscope) -> ZoneInfo:
+    return ZoneInfo(smscope.config.timezone)
+
+
+# --------------------------------------------------------------------------- connectors
+
+
+@connector_app.command("add")
+def connector_add(
+    name: Annotated[str, typer.Argument(help="A name for the connector.")],
+    smpp: Annotated[str | None, typer.Option("--smpp", help="HOST:PORT of the SMSC.")] = None,
+    system_id: Annotated[str | None, typer.Option(help="SMPP system_id.")] = None,
+    password: Annotated[str | None, typer.Option(help="SMPP password.")] = None,
+    simulator: Annotated[bool, typer.Option(
+        "--simulator", help="Run the built-in operator simulator in the worker.")] = False,
+    profile: Annotated[str | None, typer.Option(
+        help="Simulator profile: realistic, instant or a TOML file.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Simulator seed.")] = None,
+    rate: Annotated[float | None, typer.Option(help="Most messages a second.")] = None,
+    window: Annotated[int | None, typer.Option(help="Most submit_sm awaiting an answer.")
+                      ] = None,
+    split: Annotated[str | None, typer.Option(
+        help="Long messages: udh8 (default), udh16, sar or payload.")] = None,
+    id_format: Annotated[str | None, typer.Option(
+        help="Message ids: auto (default), hex, dec or string.")] = None,
+    mapping: Annotated[list[str] | None, typer.Option(
+        "--map", help="Receipt mapping override STAT[:ERR]=STATUS (repeatable).")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Add an SMPP connector (--smpp HOST:PORT --system-id ID --password PW) or a
+    simulator connector (--simulator)."""
+    if bool(smpp) == simulator:
+        raise UsageError("give either --smpp HOST:PORT (with --system-id and --password) "
+                         "or --simulator")
+    settings: dict[str, Any] = {"rate": rate, "window": window, "split": split,
+                                "id_format": id_format}
+    if split is not None and split not in ("udh8", "udh16", "sar", "payload"):
+        raise UsageError(f"--split {split!r}: use udh8, udh16, sar or payload")
+    if id_format is not None and id_format not in ("auto", "hex", "dec", "string"):
+        raise UsageError(f"--id-format {id_format!r}: use auto, hex, dec or string")
+    if smpp:
+        host, sep, port = smpp.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise UsageError(f"--smpp {smpp!r}: write HOST:PORT, e.g. smsc.example.com:2775")
+        if not system_id or password is None:
+            raise UsageError("an SMPP connector needs --system-id and --password")
+        type_ = "smpp"
+        settings.update(host=host, port=int(port), system_id=system_id, password=password)
+    else:
+        type_ = "simulator"
+        settings.update(profile=profile, seed=seed)
+        if profile is not None:
+            from smscope.simulator import load_profile
+
+            load_profile(profile)  # a bad profile is refused now, not in the worker
+    overrides = {}
+    for item in mapping or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise UsageError(f"--map {item!r}: write STAT[:ERR]=STATUS, e.g. "
+                             "UNDELIV:001=permanent_error_absence")
+        overrides[key.strip()] = value.strip()
+    smscope = Smscope()
+    with smscope.db.transaction() as session:
+        connector = registry.add_connector(session, name, type_, settings, overrides)
+        shown = registry.connector_to_json(connector)
+    if json_out:
+        print_json(shown)
+    else:
+        _Consoles.out.print(f"connector {name} added ({type_})")
+
+
+@connector_app.command("list")
+def connector_list(json_out: JsonOpt = False) -> None:
+    """List the connectors (the configuration file's included)."""
+    smscope = Smscope()
+    with smscope.db.transaction() as session:
+        registry.sync_config_connectors(session, smscope.config)
+        items = [registry.connector_to_json(c) for c in registry.list_connectors(session)]
+    if json_out:
+        print_json({"items": items, "next_cursor": None})
+        return
+    if not items:
+        _Consoles.out.print("no connectors; add one with 'smscope connector add NAME "
+                            "--simulator' or '--smpp HOST:PORT ...'")
+        return
+    table = Table("name", "type", "settings", "source")
+    for item in items:
+        settings = ", ".join(f"{k}={v}" for k, v in item["settings"].items())
+        table.add_row(item["name"], item["type"], settings, item["source"])
+    _Consoles.out.print(table)
+
+
+@connector_app.command("remove")
+def connector_remove(name: Annotated[str, typer.Argument()]) -> None:
+    """Remove a connector no campaign uses."""
+    smscope = Smscope()
+    with smscope.db.transaction() as session:
+        connector = registry.get_connector(session, name)
+        used = session.query(Campaign).filter(Campaign.connector_id == connector.id).count()
+        if used:
+            raise UsageError(f"connector {name} is used by {used} campaign(s); it stays")
+        session.delete(connector)
+    _Consoles.out.print(f"connector {name} removed")
+
+
+# --------------------------------------------------------------------------- campaigns
+
+
+def _parse_schedule(value: str | None, zone: ZoneInfo) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise UsageError(f"--schedule {value!r} is not an ISO 8601 date-time, e.g. "
+                         "2026-12-01T09:30 or 2026-12-01T09:30+01:00") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment
+
+
+@campaign_app.command("create")
+def campaign_create(
+    name: Annotated[str, typer.Option(help="The campaign's name.")],
+    sender: Annotated[str, typer.Option(help="Sender ID: up to 11 letters/digits, or a "
+                                              "number.")],
+    text: Annotated[str, typer.Option(help="The message; {first_name|default} "
+                                            "placeholders.")],
+    lists: Annotated[list[str] | None, typer.Option("--list", help="A target list "
+                                                                   "(repeatable).")] = None,
+    numbers: Annotated[Path | None, typer.Option(
+        help="A file of numbers, one per line (or a CSV with a header).")] = None,
+    type_: Annotated[str, typer.Option("--type", help="marketing or transactional.")
+                     ] = "marketing",
+    connector: Annotated[str | None, typer.Option(help="The connector to send through.")
+                         ] = None,
+    schedule: Annotated[str | None, typer.Option(
+        help="When to send (ISO 8601; without an offset, in the account's zone).")] = None,
+    validity: Annotated[str | None, typer.Option(
+        help="Validity period, e.g. 48h (default: the configuration's).")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Create a draft campaign; 'smscope campaign send ID' sends it."""
+    smscope = Smscope()
+    config = smscope.config
+    raw_numbers = read_numbers(numbers) if numbers is not None else []
+    if numbers is not None and not raw_numbers:
+        raise UsageError(f"{numbers} holds no number")
+    validity_period = None
+    if validity is not None:
+        try:
+            validity_period = parse_duration(validity)
+        except ValueError as exc:
+            raise UsageError(f"--validity: {exc}") from None
+        if validity_period <= timedelta(0):
+            raise UsageError("--validity must be positive")
+    with smscope.db.transaction() as session:
+        if connector is None:
+            registry.sync_config_connectors(session, config)
+            known = registry.list_connectors(session)
+            if len(known) == 1:
+                connector = known[0].name
+        campaign = service.create_campaign(
+            session, name=name, sender=sender, text=text, config=config, now=utcnow(),
+            lists=lists or [], numbers=parse_numbers(raw_numbers, config.default_region),
+            type_=type_, connector=connector, schedule=_parse_schedule(schedule, _zone(smscope)),
+            validity=validity_period)
+        campaign_id = campaign.id
+    if json_out:
+        print_json({"id": campaign_id})
+    else:
+        _Consoles.out.print(f"campaign {campaign_id} created (draft); send it with "
+                            f"'smscope campaign send {campaign_id}'")
+
+
+def _progress_line(report: dict[str, Any]) -> str:
+    counts = report["counts"]
+    return (f"{report['state']}: {counts['delivered']:,} delivered, "
+            f"{counts['pending']:,} pending, {counts['soft_bounce']:,} soft, "
+            f"{counts['hard_bounce']:,} hard, {counts['error']:,} errors, "
+            f"{counts['not_sent'] + counts['unsubscribed']:,} not sent")
+
+
+def _report(smscope: Smscope, campaign_id: int) -> dict[str, Any]:
+    with smscope.db.session() as session:
+        return campaign_report(session, campaign_id)
+
+
+async def wait_for_campaign(smscope: Smscope, campaign_id: int, timeout: float) -> bool:
+    """Run a worker for the campaign until it is final (True) or ``timeout`` passes."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    worker = Worker(smscope, campaign_id=campaign_id)
+    task = asyncio.create_task(worker.run(stop))
+    deadline = time.monotonic() + timeout
+    finished = False
+    err = _Consoles.err
+    progress = Progress(TextColumn("campaign {task.fields[cid]}"), BarColumn(),
+                        MofNCompleteColumn(), TextColumn("{task.description}"),
+                        TimeElapsedColumn(), console=err, transient=True,
+                        disable=not err.is_terminal)
+    with progress:
+        bar = progress.add_task("starting", total=None, cid=campaign_id)
+        while time.monotonic() < deadline and not stop.is_set():
+            await asyncio.sleep(0.5)
+            if task.done():
+                break
+            report = await asyncio.to_thread(_report, smscope, campaign_id)
+            final = report["recipients"] - report["counts"]["pending"]
+            progress.update(bar, total=report["recipients"], completed=final,
+                            description=_progress_line(report))
+            if report["state"] in FINISHED:
+                finished = True
+                break
+    stop.set()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task  # re-raises what made the worker fail (no connector, bind refused)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.remove_signal_handler(signum)
+    return finished
+
+
+@campaign_app.command("send")
+def campaign_send(
+    campaign_id: IdArg,
+    wait: Annotated[bool, typer.Option("--wait", help="Send from this process until "
+                                                      "every message is final.")] = False,
+    timeout: Annotated[float, typer.Option(help="With --wait: give up after this many "
+                                                "seconds.", min=1)] = 3600.0,
+    json_out: JsonOpt = False,
+) -> None:
+    """Send a draft campaign now (or at its schedule). Without --wait, 'smscope worker'
+    processes do the sending."""
+    smscope = Smscope()
+    with smscope.db.transaction() as session:
+        campaign = service.send(session, campaign_id, config=smscope.config,
+                                prices=smscope.price_table(), now=utcnow())
+        state = campaign.state
+    finished = wait and state == "sending" and asyncio.run(
+        wait_for_campaign(smscope, campaign_id, timeout))
+    if wait and state == "sending" and not finished:
+        report = _report(smscope, campaign_id)
+        raise SmscopeError(f"campaign {campaign_id} is not finished after {timeout:g}s "
+                           f"({_progress_line(report)}); 'smscope worker' goes on with it")
+    report = _report(smscope, campaign_id)
+    if json_out:
+        print_json(report)
+    else:
+        _Consoles.out.print(f"campaign {campaign_id}: {_progress_line(report)}")
+        if not wait and state == "sending":
+            _Consoles.out.print("run 'smscope worker' to send it (any number of workers)")
+
+
+@campaign_app.command("status")
+def campaign_status(campaign_id: IdArg, json_out: JsonOpt = False) -> None:
+    """Where a campaign stands, and its timeline."""
+    smscope = Smscope()
+    report = _report(smscope, campaign_id)
+    with smscope.db.session() as session:
+        events = [timeline.event_to_json(e) for e in timeline.timeline(session, campaign_id)]
+    if json_out:
+        print_json({"id": campaign_id, "state": report["state"],
+                    "state_reason": report["state_reason"],
+                    "recipients": report["recipients"], "counts": report["counts"],
+                    "timeline": events})
+        return
+    zone = _zone(smscope)
+    out = _Consoles.out
+    out.print(f"campaign {campaign_id} {report['name']!r}: {_progress_line(report)}")
+    for event in events:
+        out.print(f"  {local_time(event['at'], zone)}  {event['kind']:<10} "
+                  f"{event['message']} ({event['actor']})", soft_wrap=True)
+
+
+def _transition(action: str, campaign_id: int, json_out: bool) -> None:
+    smscope = Smscope()
+    fn = {"pause": service.pause, "resume": service.resume, "cancel": service.cancel}[action]
+    with smscope.db.transaction() as session:
+        campaign = fn(session, campaign_id, now=utcnow())
+        state = campaign.state
+    if json_out:
+        print_json({"id": campaign_id, "state": state})
+    else:
+        _Consoles.out.print(f"campaign {campaign_id} is {state}")
+
+
+@campaign_app.command("pause")
+def campaign_pause(campaign_id: IdArg, json_out: JsonOpt = False) -> None:
+    """Stop submitting (receipts are still stored); resume later."""
+    _transition("pause", campaign_id, json_out)
+
+
+@campaign_app.command("resume")
+def campaign_resume(campaign_id: IdArg, json_out: JsonOpt = False) -> None:
+    """Resume a paused or suspended campaign."""
+    _transition("resume", campaign_id, json_out)
+
+
+@campaign_app.command("cancel")
+def campaign_cancel(campaign_id: IdArg, json_out: JsonOpt = False) -> None:
+    """Stop for good; messages not submitted stay unsent and credits are released."""
+    _transition("cancel", campaign_id, json_out)
+
+
+@campaign_app.command("report")
+def campaign_report_command(campaign_id: IdArg, json_out: JsonOpt = False) -> None:
+    """The campaign's figures: counts by category and status, rates, cost, replies."""
+    smscope = Smscope()
+    report = _report(smscope, campaign_id)
+    if json_out:
+        print_json(report)
+        return
+    print_report(report, _Consoles.out)
+
+
+def print_report(report: dict[str, Any], out: Console) -> None:
+    """A readable summary of :func:`campaign_report`."""
+    out.print(f"campaign {report['id']} {report['name']!r} — {report['state']}"
+              + (f" ({report['state_reason']})" if report["state_reason"] else ""))
+    out.print(f"sender {report['sender']}, {report['type']}, {report['segments']} segment(s) "
+              f"{report['encoding']}; {report['recipients']:,} recipients, "
+              f"{report['sent']:,} accepted by the operator, "
+              f"{credits_text(report['cost_credits'])} credits")
+    table = Table("category", "messages", "rate", "formula")
+    recipients = report["recipients"] or 1
+    rates = report["rates"]
+    rate_of = {"delivered": "receipt_rate", "pending": "waiting_rate",
+               "soft_bounce": "temporary_error_rate", "hard_bounce": "permanent_error_rate",
+               "error": "error_rate"}
+    for category, count in report["counts"].items():
+        key = rate_of.get(category)
+        rate = rates[key] if key else count / recipients
+        table.add_row(category, f"{count:,}", f"{rate:.1%}",
+                      FORMULAS.get(key, "") if key else "")
+    table.add_row("unsubscribes", f"{report['unsubscribes']:,}",
+                  f"{rates['unsubscribe_rate']:.1%}", FORMULAS["unsubscribe_rate"])
+    out.print(table)
+    statuses = Table("status", "messages")
+    for status, count in report["statuses"].items():
+        if count:
+            statuses.add_row(status, f"{count:,}")
+    out.print(statuses)
+    out.print(f"delivery rate {rates['delivery_rate']:.1%} ({FORMULAS['delivery_rate']}); "
+              f"{report['replies']:,} replies, {report['stop_replies']:,} STOP")
+
+
+@campaign_app.command("list")
+def campaign_list(json_out: JsonOpt = False) -> None:
+    """The campaigns, newest first."""
+    smscope = Smscope()
+    with smscope.db.session() as session:
+        rows = list(session.query(Campaign).order_by(Campaign.id.desc()).limit(1000))
+        items: list[dict[str, Any]] = [
+            {"id": c.id, "name": c.name, "state": c.state, "type": c.type,
+             "recipients": c.recipients, "created_at": c.created_at} for c in rows]
+    if json_out:
+        print_json({"items": items, "next_cursor": None})
+        return
+    if not items:
+        _Consoles.out.print("no campaigns yet; create one with 'smscope campaign create'")
+        return
+    table = Table("id", "name", "state", "type", "recipients", "created")
+    zone = _zone(smscope)
+    for item in items:
+        table.add_row(str(item["id"]), item["name"], item["state"], item["type"],
+                      f"{item['recipients']:,}", local_time(item["created_at"], zone))
+    _Consoles.out.print(table)
+
+
+# --------------------------------------------------------------------------- worker
+
+
+def worker_command(
+    campaign: Annotated[int | None, typer.Option(help="Only this campaign.")] = None,
+) -> None:
+    """Send what is due and store what comes back, until stopped (Ctrl-C or SIGTERM).
+    Start as many as you like: they share the work."""
+    smscope = Smscope()
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        worker = Worker(smscope, campaign_id=campaign)
+        _Consoles.err.print(f"smscope worker {worker.worker_id} started; Ctrl-C stops it")
+        await worker.run(stop)
+
+    asyncio.run(run())
+    _Consoles.err.print("smscope worker stopped")
