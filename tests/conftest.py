@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import itertools
+import json
+import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -91,3 +95,37 @@ def pg_db(request: pytest.FixtureRequest, tmp_path: Path,
         yield database
     finally:
         database.dispose()
+
+
+@dataclass
+class Run:
+    """What one CLI run did: exit status, stdout, stderr."""
+
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        return json.loads(self.out)
+
+
+@pytest.fixture
+def smscope(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+            capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
+    """Run the CLI in-process against a fresh SQLite file in a fresh working directory."""
+    from smscope import cli
+
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith("SMSCOPE_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("SMSCOPE_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+
+    def run(*args: str) -> Run:
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as exited:
+            cli.main(list(args))
+        captured = capsys.readouterr()
+        return Run(int(exited.value.code or 0), captured.out, captured.err)
+
+    return run

@@ -6,41 +6,9 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-from smscope import cli
-
-
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> dict:  # type: ignore[type-arg]
-        return json.loads(self.out)
-
-
-@pytest.fixture
-def smscope(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):
-    """Run the CLI in-process against a fresh SQLite file in a fresh working directory."""
-    monkeypatch.chdir(tmp_path)
-    for name in list(os.environ):
-        if name.startswith("SMSCOPE_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("SMSCOPE_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-
-    def run(*args: str) -> Run:
-        capsys.readouterr()
-        with pytest.raises(SystemExit) as exited:
-            cli.main(list(args))
-        captured = capsys.readouterr()
-        return Run(int(exited.value.code or 0), captured.out, captured.err)
-
-    return run
 
 
 def contacts_file(tmp_path: Path) -> Path:
@@ -221,29 +189,40 @@ def test_a_bad_config_file_is_one_line(smscope, tmp_path: Path) -> None:
     assert run.code == 1 and run.err.count("\n") == 1 and "[smtp] port" in run.err
 
 
-def test_demo_imports_into_a_new_database_and_never_reuses_one(smscope, monkeypatch,
-                                                              tmp_path: Path) -> None:
+def test_demo_sends_a_campaign_with_exactly_n_recipients_in_a_new_database(
+        smscope, monkeypatch, tmp_path: Path) -> None:
     monkeypatch.delenv("SMSCOPE_DATABASE_URL")
-    first = smscope("demo", "--recipients", "300", "--json")
+    first = smscope("demo", "--recipients", "300", "--profile", "instant", "--no-ui", "--json")
     assert first.code == 0, first.err
-    summary = first.json()
-    assert summary["database"] == "sqlite:///smscope-demo.db"
-    assert summary["import"]["rows"] == 300
-    assert summary["import"]["imported"] + summary["import"]["duplicates"] \
-        + summary["import"]["invalid"] == 300
-    assert 0 < summary["import"]["invalid"] < 30
-    assert len(summary["blacklisted"]) == 2
-    assert "not built yet" in first.err
-    second = smscope("demo", "--recipients", "10", "--json").json()
-    assert second["database"] == "sqlite:///smscope-demo-2.db"
+    report = first.json()
+    assert "database: sqlite:///smscope-demo.db (new)" in first.err
+    assert report["state"] == "completed"
+    assert report["recipients"] == 300
+    assert sum(report["statuses"].values()) == sum(report["counts"].values()) == 300
+    assert report["statuses"]["blacklisted"] == 2
+    assert 0 < report["statuses"]["invalid_number"] < 30
+    assert report["statuses"]["received"] == 300 - 2 - report["statuses"]["invalid_number"]
+    assert "campaign report 1" in first.err
+    second = smscope("demo", "--recipients", "10", "--profile", "instant", "--no-ui",
+                     "--json")
+    assert second.code == 0, second.err
+    assert "database: sqlite:///smscope-demo-2.db (new)" in second.err
+    assert second.json()["recipients"] == 10
     assert (tmp_path / "smscope-demo.db").exists()
 
 
-def test_demo_adds_to_the_database_named_by_the_environment(smscope, tmp_path: Path) -> None:
-    smscope("demo", "--recipients", "20", "--seed", "1", "--json")
-    again = smscope("demo", "--recipients", "20", "--seed", "2", "--json").json()
-    assert again["database"] == f"sqlite:///{tmp_path / 'cli.db'}"
-    assert {row["name"] for row in again["lists"]} == {"demo-1", "demo-2"}
+def test_demo_adds_a_list_and_a_campaign_to_the_database_named_by_the_environment(
+        smscope, tmp_path: Path) -> None:
+    first = smscope("demo", "--recipients", "20", "--seed", "1", "--profile", "instant",
+                    "--no-ui", "--json")
+    assert first.code == 0, first.err
+    again = smscope("demo", "--recipients", "20", "--seed", "2", "--profile", "instant",
+                    "--no-ui", "--json")
+    assert again.code == 0, again.err
+    assert f"database: sqlite:///{tmp_path / 'cli.db'}" in again.err
+    assert again.json()["id"] == first.json()["id"] + 1
+    lists = smscope("lists", "--json").json()
+    assert len([row for row in lists["items"] if row["name"].startswith("demo ")]) == 2
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,8 @@ one asyncio loop:
 * the receipt and reply handlers of each session (:class:`smscope.receipts.ingest.
   Ingest`), awaited by the SMPP session before it acknowledges anything;
 * housekeeping every second: scheduled campaigns that are due start, messages past
-  their validity expire, finished campaigns complete.
+  their validity expire, recent orphan receipts are matched again
+  (:mod:`smscope.receipts.orphans`), finished campaigns complete.
 
 Database work runs on one worker thread, in order, so the loop keeps serving the SMPP
 links while a transaction commits, and a process never competes with itself for
@@ -40,6 +41,7 @@ from smscope.db.types import utcnow
 from smscope.errors import SmscopeError
 from smscope.receipts.ingest import Ingest
 from smscope.receipts.mapping import StatusMapping
+from smscope.receipts.orphans import sweep_orphans
 from smscope.rules.windows import SendingWindows
 from smscope.smpp.client import SMPPError, SubmitResult
 
@@ -153,7 +155,14 @@ class Worker:
                 await asyncio.sleep(self.poll)
                 continue
             results = await asyncio.gather(*(self._submit(session, item) for item in claimed))
-            await self._in_db(self._record, info, claimed, results)
+            try:
+                await self._in_db(self._record, info, claimed, results)
+            except Exception:
+                # the messages went out but their answers are not stored: they stay in
+                # doubt (never sent again; settled by a receipt or at the end of validity)
+                log.exception("worker: recording %d submits to %s failed", len(claimed),
+                              info.name)
+                await asyncio.sleep(1.0)
 
     def _claim(self, info: ConnectorInfo) -> list[Claimed]:
         with self.app.db.transaction() as session:
@@ -194,6 +203,11 @@ class Worker:
             service.start_due(session, config=config, prices=self._prices, now=now)
         with self.app.db.transaction() as session:
             dispatch.expire(session, config=config, now=now)
+        for session_ in self.sessions.values():
+            info = session_.info
+            with self.app.db.transaction() as session:
+                sweep_orphans(session, connector_id=info.id, id_format=info.id_format,
+                              mapping=info.mapping, config=config, now=now)
         with self.app.db.transaction() as session:
             service.complete_finished(session, now=now)
 

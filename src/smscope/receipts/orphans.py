@@ -1,0 +1,69 @@
+"""Orphan receipts applied late: the sweep that closes the race between two workers.
+
+A receipt that names no known part waits as an orphan, and the worker that records the
+submit response applies it (:func:`smscope.receipts.ingest.apply_orphans`). With several
+workers on PostgreSQL the two can cross: worker A records the part while worker B,
+which received the receipt, stores it as an orphan, each transaction unable to see the
+other's rows. This sweep, run by every worker each second, looks again at the recent
+orphans of a connector and applies those whose part now exists.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from smscope.campaigns.outcomes import Outcomes
+from smscope.campaigns.suspension import check_campaigns
+from smscope.config import Config
+from smscope.db.tables import Receipt as ReceiptRow
+from smscope.receipts.ingest import _Applier, _Incoming
+from smscope.receipts.mapping import StatusMapping
+from smscope.receipts.parser import Receipt
+
+__all__ = ["RECENT", "sweep_orphans"]
+
+#: orphans younger than this are looked at again; older ones are reported, not retried
+RECENT = timedelta(minutes=10)
+
+
+def _network(value: str | None) -> tuple[int, int] | None:
+    if value and ":" in value:
+        kind, code = value.split(":", 1)
+        if kind.isdigit() and code.isdigit():
+            return int(kind), int(code)
+    return None
+
+
+def sweep_orphans(session: Session, *, connector_id: int, id_format: str,
+                  mapping: StatusMapping, config: Config, now: datetime,
+                  limit: int = 5000) -> int:
+    """Apply the connector's recent orphans whose part is now known; how many."""
+    rows = session.execute(
+        select(ReceiptRow.id, ReceiptRow.operator_id, ReceiptRow.stat, ReceiptRow.err,
+               ReceiptRow.network_error)
+        .where(ReceiptRow.connector_id == connector_id, ReceiptRow.state == "orphan",
+               ReceiptRow.received_at >= now - RECENT, ReceiptRow.operator_id.is_not(None))
+        .order_by(ReceiptRow.received_at, ReceiptRow.id).limit(limit)).all()
+    if not rows:
+        return 0
+    items = []
+    for row in rows:
+        network = _network(row.network_error)
+        receipt = Receipt(id=row.operator_id, stat=row.stat or "", err=row.err,
+                          network_error=network)
+        items.append(_Incoming({"id": row.id}, receipt,
+                               mapping.map(receipt.stat, receipt.err, network), "", ""))
+    outcomes = Outcomes(session, config=config, now=now)
+    applier = _Applier(session, outcomes, connector_id, id_format)
+    matched = applier.match(items)
+    for item in items:
+        part = matched.get(id(item))
+        if part is not None:
+            applier.apply(item, part)
+    applier.flush()
+    outcomes.flush()
+    check_campaigns(session, outcomes.campaigns, config=config, now=now)
+    return len(matched)

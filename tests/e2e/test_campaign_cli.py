@@ -1,0 +1,142 @@
+"""The sending commands end to end: import → campaign → simulator → receipts → report,
+and a clear one-line error for each mistake a user can make."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Run
+
+Cli = Callable[..., Run]
+
+
+def setup_book(smscope: Cli, tmp_path: Path, count: int = 40) -> None:
+    rows = ["prenom,telephone,ville"] + [
+        f"P{i},06 12 34 {i // 100:02d} {i % 100:02d},{'Lyon' if i % 2 else ''}"
+        for i in range(1, count + 1)]
+    (tmp_path / "c.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert smscope("contacts", "import", "c.csv", "--list", "clients",
+                   "--default-region", "FR").code == 0
+    assert smscope("credits", "add", "1000").code == 0
+
+
+def test_campaign_sent_through_the_simulator_reports_every_recipient(
+        smscope: Cli, tmp_path: Path) -> None:
+    setup_book(smscope, tmp_path)
+    (tmp_path / "extra.txt").write_text("+33698765432\nnot a number\n", encoding="utf-8")
+    assert smscope("blacklist", "add", "+33612340001").code == 0
+    added = smscope("connector", "add", "sim", "--simulator", "--profile", "instant", "--json")
+    assert added.code == 0, added.err
+    created = smscope("campaign", "create", "--name", "Soldes", "--sender", "SHOP",
+                      "--text", "Bonjour {first_name}, -20 % à {ville|votre magasin}",
+                      "--list", "clients", "--numbers", "extra.txt",
+                      "--type", "transactional", "--connector", "sim", "--json")
+    assert created.code == 0, created.err
+    assert created.json() == {"id": 1}
+    sent = smscope("campaign", "send", "1", "--wait", "--timeout", "60", "--json")
+    assert sent.code == 0, sent.err
+    report = smscope("campaign", "report", "1", "--json").json()
+    assert report["state"] == "completed"
+    assert report["recipients"] == 42
+    assert sum(report["statuses"].values()) == sum(report["counts"].values()) == 42
+    assert report["statuses"]["received"] == 40
+    assert report["statuses"]["blacklisted"] == 1
+    assert report["statuses"]["invalid_number"] == 1
+    assert report["sent"] == 40
+    assert report["rates"]["receipt_rate"] == pytest.approx(40 / 42)
+    assert report["rates"]["delivery_rate"] == 1.0
+    assert report["rates"]["unsubscribe_rate"] == pytest.approx(1 / 42)
+    assert report["cost_credits"] == 40
+    assert set(report["formulas"]) >= set(report["rates"])
+    assert smscope("credits", "balance", "--json").json() == {"balance": 960, "reserved": 0}
+    status = smscope("campaign", "status", "1", "--json").json()
+    assert [e["kind"] for e in status["timeline"]] == ["created", "started", "completed"]
+    readable = smscope("campaign", "report", "1")
+    assert readable.code == 0 and "delivery rate 100.0%" in readable.out
+
+
+def test_campaign_lifecycle_commands_and_their_refusals(smscope: Cli, tmp_path: Path) -> None:
+    setup_book(smscope, tmp_path, count=5)
+    smscope("connector", "add", "sim", "--simulator", "--profile", "instant")
+    created = smscope("campaign", "create", "--name", "Later", "--sender", "SHOP", "--text",
+                      "Hi", "--list", "clients", "--schedule", "2099-01-01T09:00", "--json")
+    campaign_id = created.json()["id"]
+    sent = smscope("campaign", "send", str(campaign_id), "--json")
+    assert sent.code == 0 and sent.json()["state"] == "scheduled"
+    assert smscope("campaign", "pause", str(campaign_id), "--json").json()["state"] == "paused"
+    assert smscope("campaign", "resume", str(campaign_id), "--json").json()["state"] == \
+        "scheduled"
+    again = smscope("campaign", "send", str(campaign_id))
+    assert again.code == 2 and "only a draft can be sent" in again.err
+    cancelled = smscope("campaign", "cancel", str(campaign_id), "--json")
+    assert cancelled.json()["state"] == "cancelled"
+    twice = smscope("campaign", "cancel", str(campaign_id))
+    assert twice.code == 2 and "already cancelled" in twice.err
+    listed = smscope("campaign", "list", "--json").json()
+    assert [(c["id"], c["state"]) for c in listed["items"]] == [(campaign_id, "cancelled")]
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "says"),
+    [
+        (["--connector", "nope"], 1, "unknown connector 'nope' (known: sim)"),
+        (["--list", "nope"], 1, "nope"),
+        (["--text", "Hi {shoe_size}"], 1, "{shoe_size}"),
+        (["--schedule", "2020-01-01T00:00"], 2, "is in the past"),
+        (["--schedule", "tomorrow"], 2, "not an ISO 8601"),
+        (["--sender", "A much too long sender"], 2, "sender"),
+        (["--type", "spam"], 2, "marketing or transactional"),
+        (["--numbers", "missing.txt"], 1, "missing.txt: no such file"),
+        (["--validity", "soon"], 2, "--validity"),
+    ],
+)
+def test_campaign_create_mistakes_are_one_line(smscope: Cli, tmp_path: Path,
+                                               args: list[str], code: int, says: str) -> None:
+    setup_book(smscope, tmp_path, count=3)
+    smscope("connector", "add", "sim", "--simulator")
+    base = {"--name": "N", "--sender": "SHOP", "--text": "Hi", "--list": "clients"}
+    for flag in args[::2]:
+        base.pop(flag, None)
+    flat = [x for pair in base.items() for x in pair]
+    run = smscope("campaign", "create", *flat, *args)
+    assert run.code == code, run.err
+    assert run.err.count("\n") == 1 and says in run.err, run.err
+
+
+def test_sending_errors_are_one_line(smscope: Cli, tmp_path: Path) -> None:
+    setup_book(smscope, tmp_path, count=3)
+    no_recipients = smscope("campaign", "create", "--name", "N", "--sender", "SHOP",
+                            "--text", "Hi")
+    assert no_recipients.code == 2 and "needs recipients" in no_recipients.err
+    missing = smscope("campaign", "report", "99")
+    assert missing.code == 1 and "campaign 99 does not exist" in missing.err
+    created = smscope("campaign", "create", "--name", "N", "--sender", "SHOP", "--text", "Hi",
+                      "--list", "clients", "--json").json()
+    no_connector = smscope("campaign", "send", str(created["id"]))
+    assert no_connector.code == 2 and "has no connector" in no_connector.err
+    worker = smscope("worker")
+    assert worker.code == 1 and "no connector to send through" in worker.err
+    bad = smscope("connector", "add", "x", "--smpp", "nohost")
+    assert bad.code == 2 and "HOST:PORT" in bad.err
+    both = smscope("connector", "add", "x", "--simulator", "--smpp", "h:1")
+    assert both.code == 2 and "either" in both.err
+    profile = smscope("connector", "add", "x", "--simulator", "--profile", "nope")
+    assert profile.code == 1 and "neither a built-in profile" in profile.err
+
+
+def test_empty_list_campaign_is_refused_at_send_and_stays_a_draft(smscope: Cli,
+                                                                  tmp_path: Path) -> None:
+    setup_book(smscope, tmp_path, count=2)
+    (tmp_path / "empty.csv").write_text("phone\n", encoding="utf-8")
+    smscope("contacts", "import", "empty.csv", "--list", "empty")
+    smscope("connector", "add", "sim", "--simulator")
+    created = smscope("campaign", "create", "--name", "N", "--sender", "SHOP", "--text", "Hi",
+                      "--list", "empty", "--json").json()
+    refused = smscope("campaign", "send", str(created["id"]))
+    assert refused.code == 2 and "has no recipients" in refused.err
+    status = smscope("campaign", "status", str(created["id"]), "--json").json()
+    assert status["state"] == "draft"
+    assert smscope("credits", "balance", "--json").json()["reserved"] == 0
