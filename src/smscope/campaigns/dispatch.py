@@ -108,13 +108,14 @@ def claim(session: Session, *, connector_id: int, limit: int, now: datetime,
         if row["campaign_type"] == "marketing":
             opens = windows.next_opening(row["region"], now)
             if opens > now:
-                waiting.append({"_id": row["id"], "opens": opens})
-                if Status(row["status"]) is Status.RETRY_SCHEDULED:
-                    outcomes.change(row, Status.SCHEDULED, reason="waiting for the sending "
-                                    "window")
+                # through Outcomes, so that the counters and the history follow a queued
+                # (or retry_scheduled) message to `scheduled`; next_attempt_at is set on
+                # the row first because Outcomes.flush writes it from there
+                row["next_attempt_at"] = opens
+                if outcomes.change(row, Status.SCHEDULED,
+                                   reason="waiting for the sending window") is None:
+                    waiting.append({"_id": row["id"], "opens": opens})  # already scheduled
                 continue
-        if Status(row["status"]) is Status.RETRY_SCHEDULED:
-            outcomes.change(row, Status.QUEUED, reason=f"attempt {row['attempts'] + 1}")
         cost = (prices.price_for(row["region"]) * row["segments"]).quantize(Decimal("0.0001"))
         item = Claimed(row)
         item["cost"] = cost
@@ -123,9 +124,12 @@ def claim(session: Session, *, connector_id: int, limit: int, now: datetime,
         claimed.append(item)
     for wait in waiting:
         session.execute(update(Message).where(Message.id == wait["_id"])
-                        .values(status=Status.SCHEDULED.value, next_attempt_at=wait["opens"]))
+                        .values(next_attempt_at=wait["opens"]))
     claimed = _pay_retries(session, outcomes, claimed, retry_costs)
     for item in claimed:
+        # only once the retry is paid: one that is not made ends from retry_scheduled
+        if Status(item["status"]) is Status.RETRY_SCHEDULED:
+            outcomes.change(item, Status.QUEUED, reason=f"attempt {item['attempts'] + 1}")
         first = item["first_submitted_at"] or now
         validity = _validity(item, config)
         values = {"attempts": item["attempts"] + 1, "in_doubt": True,
@@ -160,7 +164,9 @@ def _pay_retries(session: Session, outcomes: Outcomes, claimed: list[Claimed],
     for item in claimed:
         if item["attempts"] and item["campaign_id"] in unpaid:
             final = _soft_bounce_of(item)
-            outcomes.change(item, final, reason="retry not made: not enough credit")
+            # retry=False: the soft bounce is final here, not another retry_scheduled
+            outcomes.change(item, final, reason="retry not made: not enough credit",
+                            retry=False)
             continue
         if item["attempts"]:
             item["paid"] = True
@@ -191,6 +197,10 @@ def record(session: Session, items: Sequence[Claimed], results: Sequence[SubmitR
         values: dict[str, Any] = {"claimed_by": None, "claimed_until": None}
         if result is None:
             values.update(in_doubt=False, attempts=item["attempts"] - 1)
+            if item["attempts"] == 1:
+                # never submitted after all: its validity, which runs from the first
+                # submit, has not started (the claim set it in advance)
+                values.update(first_submitted_at=None, validity_until=None)
             counts["released"] += 1
         elif result.ok:
             rows = [{"message_id": item["id"], "attempt": item["attempts"], "part_no": n,

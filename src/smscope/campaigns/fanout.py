@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
 
 from smscope import numbers, text
@@ -162,6 +162,7 @@ def fan_out(session: Session, campaign: Campaign, *, config: Config, prices: Pri
     result = FanOut()
     tally = Tally()
     total_cost = Decimal(0)
+    out_of_credit = False
     recipients = _distinct(_chain(_from_lists(session, campaign.id),
                                   _from_numbers(session, options.get("numbers") or [])))
     for chunk in _chunks(recipients):
@@ -180,7 +181,10 @@ def fan_out(session: Session, campaign: Campaign, *, config: Config, prices: Pri
             if status is None:
                 cost = (prices.price_for(r.region) * measured.segments).quantize(
                     Decimal("0.0001"))
-                if total_cost + cost > available:
+                if out_of_credit or total_cost + cost > available:
+                    # once the balance has run out, every later message is refused too
+                    # (CONTRACTS §8), even a cheaper one that would still fit
+                    out_of_credit = True
                     status, reason = Status.INSUFFICIENT_CREDIT, "not enough credit"
                 else:
                     total_cost += cost
@@ -232,8 +236,12 @@ def _recent(session: Session, valid: list[str], since: datetime,
     rows = session.execute(
         select(Message.number, Message.text_hash)
         .where(Message.number.in_(valid), Message.created_at >= since,
-               Message.kind != "test", Message.category != "not_sent",
-               Message.campaign_id != campaign_id))
+               Message.kind != "test",
+               # blacklisted messages were not sent either (their category is
+               # "unsubscribed", not "not_sent")
+               Message.category.not_in(("not_sent", "unsubscribed")),
+               # single sends have no campaign: `campaign_id != x` alone is NULL for them
+               or_(Message.campaign_id.is_(None), Message.campaign_id != campaign_id)))
     return {(n, h) for n, h in rows}
 
 

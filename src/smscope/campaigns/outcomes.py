@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from smscope.campaigns.counters import Tally
 from smscope.config import Config
 from smscope.contacts import book
-from smscope.db.sql import update_by_id
+from smscope.db.sql import is_postgresql, update_by_id
 from smscope.db.tables import Contact, Message, StatusEvent
 from smscope.rules.retry import next_attempt_at
 from smscope.statuses import Category, ContactAction, Status, should_replace
@@ -51,12 +51,20 @@ _WRITTEN = ("status", "category", "status_is_guess", "status_updated_at",
 
 
 def load_messages(session: Session, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-    """Messages by id as mutable dicts of :data:`MESSAGE_COLUMNS`."""
+    """Messages by id as mutable dicts of :data:`MESSAGE_COLUMNS`, locked until the
+    transaction ends (PostgreSQL; SQLite has one writer at a time)."""
     wanted = sorted(set(ids))
     found: dict[int, dict[str, Any]] = {}
     for start in range(0, len(wanted), 1000):
-        rows = session.execute(select(*MESSAGE_COLUMNS)
-                               .where(Message.id.in_(wanted[start:start + 1000])))
+        stmt = select(*MESSAGE_COLUMNS).where(Message.id.in_(wanted[start:start + 1000]))
+        if is_postgresql(session):
+            # Two transactions (two workers' receipts, or a receipt and an orphan sweep)
+            # may change one message at once; each would move the counters from the
+            # status it read, counting the message twice. The lock makes the second
+            # wait and then read the first one's result (READ COMMITTED re-reads a
+            # locked row). Ids in order, so two batches lock in the same order.
+            stmt = stmt.order_by(Message.id).with_for_update()
+        rows = session.execute(stmt)
         for row in rows.mappings():
             found[row["id"]] = dict(row)
     return found
@@ -87,16 +95,18 @@ class Outcomes:
         attempt: int | None = None,
         part_id: int | None = None,
         receipt_id: int | None = None,
+        retry: bool = True,
     ) -> Status | None:
         """Give ``msg`` the status ``new`` if precedence allows; returns the status it
-        got (``retry_scheduled`` for a temporary error with attempts left), or None
-        when nothing changed. ``msg`` is updated in place."""
+        got (``retry_scheduled`` for a temporary error with attempts left, unless
+        ``retry`` is False: a retry that cannot be made), or None when nothing changed.
+        ``msg`` is updated in place."""
         current = Status(msg["status"])
         if not should_replace(current, new, current_is_guess=bool(msg["status_is_guess"])):
             return None
         target = new
         retry_at = None
-        if new in TEMPORARY and msg["kind"] != "test":
+        if retry and new in TEMPORARY and msg["kind"] != "test":
             retry_at = self._retry_at(msg)
             if retry_at is not None:
                 target = Status.RETRY_SCHEDULED

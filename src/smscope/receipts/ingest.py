@@ -29,9 +29,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from smscope.campaigns.counters import ACCEPTED_COUNTER
 from smscope.campaigns.outcomes import Outcomes, load_messages
 from smscope.campaigns.suspension import check_campaigns
 from smscope.config import Config
@@ -224,6 +225,17 @@ class Ingest:
         if not rows:
             return 0
         with self.db.transaction() as session:
+            # the key's hour is a bucket: an MO re-sent across the turn of an hour
+            # (10:59:50, then 11:00:10) has another key, so look back an hour as well
+            recent = {(n, s, t) for n, s, t in session.execute(
+                select(Reply.number, Reply.sender, Reply.text)
+                .where(Reply.connector_id == self.connector_id,
+                       Reply.number.in_(sorted({r["number"] for r in rows.values()})),
+                       Reply.received_at > now - timedelta(hours=1)))}
+            rows = {key: row for key, row in rows.items()
+                    if (row["number"], row["sender"], row["text"]) not in recent}
+            if not rows:
+                return 0
             stmt = (dialect_insert(session)(Reply)
                     .on_conflict_do_nothing(index_elements=["dedup_key"])
                     .returning(Reply.id, Reply.dedup_key))
@@ -316,28 +328,40 @@ class _Applier:
         # only submits no worker is still recording: a live claim will record its own
         # result (a receipt ahead of it waits as an orphan)
         rows = self.session.execute(
-            select(Message.id, Message.number, Message.sender, Message.attempts)
-            .where(Message.connector_id == self.connector_id, Message.in_doubt.is_(True),
-                   or_(Message.claimed_until.is_(None), Message.claimed_until < now),
+            select(Message.id, Message.number, Message.sender, Message.attempts,
+                   Message.campaign_id, Message.list_ids, Message.sent_at)
+            .where(Message.connector_id == self.connector_id,
+                   or_(and_(Message.in_doubt.is_(True),
+                            or_(Message.claimed_until.is_(None), Message.claimed_until < now)),
+                       # expire() gave up on it (`undefined`, a guess, no longer in
+                       # doubt): the operator's late word still replaces the guess
+                       and_(Message.status == Status.UNDEFINED.value,
+                            Message.status_is_guess.is_(True))),
                    Message.number.in_(sorted(numbers))))
         by_address: dict[tuple[str, str], list[Any]] = defaultdict(list)
         for row in rows:
             by_address[(row.number, row.sender)].append(row)
         found: dict[int, dict[str, Any]] = {}
+        made: dict[int, dict[str, Any]] = {}
         for item in items:
             candidates = by_address.get((item.source, item.destination))
             if not candidates or len(candidates) > 1:
                 continue  # nothing, or ambiguous: stays an orphan
             msg = candidates[0]
             assert item.receipt is not None
-            part = self._in_doubt_part(msg.id, msg.attempts, item.receipt.id)
+            # several receipts of one batch (ENROUTE then DELIVRD) settle the same
+            # submit: one part, else the roll-up would see two parts of one attempt
+            part = made.get(msg.id)
+            if part is None:
+                part = made[msg.id] = self._in_doubt_part(msg, item.receipt.id)
             found[id(item)] = part
         self._load_messages(p["message_id"] for p in found.values())
         return found
 
-    def _in_doubt_part(self, message_id: int, attempt: int, operator_id: str) -> dict[str, Any]:
+    def _in_doubt_part(self, msg: Any, operator_id: str) -> dict[str, Any]:
         """The part record of an in-doubt submit, made from its receipt's id."""
         now = self.outcomes.now
+        message_id, attempt = msg.id, msg.attempts
         values = {"message_id": message_id, "attempt": max(attempt, 1), "part_no": 1,
                   "part_count": 1, "connector_id": self.connector_id,
                   "operator_id": operator_id[:128],
@@ -346,8 +370,14 @@ class _Applier:
                   "status_updated_at": now, "error_code": None}
         part_id = self.session.execute(
             insert(MessagePart).values(**values).returning(MessagePart.id)).scalar_one()
+        settled: dict[str, Any] = {"in_doubt": False}
+        if msg.sent_at is None:
+            # a receipt proves the operator accepted it: it counts as sent, as a
+            # recorded submit_sm_resp would have made it
+            settled["sent_at"] = now
+            self.outcomes.tally.add(msg.campaign_id, msg.list_ids, ACCEPTED_COUNTER)
         self.session.execute(update(Message).where(Message.id == message_id)
-                             .values(in_doubt=False))
+                             .values(**settled))
         part = {"id": part_id, **values}
         self.parts[part_id] = part
         return part
@@ -357,11 +387,13 @@ class _Applier:
         if not missing:
             return
         self.messages.update(load_messages(self.session, missing))
-        # every part of those messages, for the roll-up
+        # every part of those messages, for the roll-up; read again now that the
+        # messages are locked (another transaction may have changed them meanwhile),
+        # in place, since matched receipts hold these very dicts
         rows = self.session.execute(select(MessagePart.__table__)
                                     .where(MessagePart.message_id.in_(sorted(missing))))
         for row in rows.mappings():
-            self.parts.setdefault(row["id"], dict(row))
+            self.parts.setdefault(row["id"], {}).update(row)
 
     def apply(self, item: _Incoming, part: dict[str, Any]) -> None:
         assert item.status is not None and item.receipt is not None
@@ -373,14 +405,23 @@ class _Applier:
         if msg is None:
             return
         current = Status(part["status"])
-        if should_replace(current, new):
-            part.update(status=new.value, status_updated_at=self.outcomes.now,
-                        error_code=receipt.err if new.is_final else part.get("error_code"))
-            self.part_updates[part["id"]] = part
+        if not should_replace(current, new):
+            # the part already has this status or a final one: the message saw it when
+            # the part got it. Rolling the part up again would, for an older attempt
+            # whose temporary error was already retried, schedule yet another retry of
+            # the attempt in flight. History only.
+            return
+        part.update(status=new.value, status_updated_at=self.outcomes.now,
+                    error_code=receipt.err if new.is_final else part.get("error_code"))
+        self.part_updates[part["id"]] = part
         if not new.is_final and part["attempt"] < (msg["attempts"] or 0):
             return  # progress of an older attempt says nothing about the current one
-        siblings = [Status(p["status"]) for p in self.parts.values()
-                    if p["message_id"] == part["message_id"] and p["attempt"] == part["attempt"]]
+        # in part order: the roll-up gives the status of the *first* worst part, and
+        # self.parts is in the order parts were loaded (the receipt's own part first)
+        siblings = [Status(p["status"]) for p in sorted(
+            (p for p in self.parts.values()
+             if p["message_id"] == part["message_id"] and p["attempt"] == part["attempt"]),
+            key=lambda p: p["part_no"])]
         overall = rollup(siblings) if len(siblings) > 1 else Status(part["status"])
         if overall.is_final and not new.is_final:
             return

@@ -1,0 +1,246 @@
+"""Multipart roll-up, retries, expiry and in-doubt submits (CONTRACTS §4, §8), on SQLite
+and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from smscope.db import Database
+from smscope.pricing import CreditBank
+from smscope.smpp.client import PartResult, SubmitResult
+from tests.campaigns.helpers import NOW, Engine, in_doubt, make_config, number, ok, receipt
+
+LONG = "a" * 400  # 3 segments of 153 characters
+MINUTE = timedelta(minutes=1)
+
+
+def three_parts(db: Database) -> tuple[Engine, int, int]:
+    engine = Engine(db).setup()
+    campaign_id = engine.campaign(numbers=[number(1)], text=LONG)
+    claimed = engine.claim()
+    assert claimed[0]["segments"] == 3
+    engine.record(claimed, [SubmitResult(tuple(PartResult("ok", message_id=f"{i}00")
+                                               for i in (1, 2, 3)))])
+    message = engine.message(campaign_id, number(1))
+    assert [p.part_no for p in engine.parts(message.id)] == [1, 2, 3]
+    return engine, campaign_id, message.id
+
+
+def status(engine: Engine, campaign_id: int, to: str = number(1)) -> str:
+    return engine.message(campaign_id, to).status
+
+
+# -- multipart --------------------------------------------------------------------------
+
+
+def test_a_multipart_message_is_received_only_when_every_part_is(db: Database) -> None:
+    engine, campaign_id, message_id = three_parts(db)
+    engine.receipts([receipt("100"), receipt("300")], NOW + MINUTE)
+    assert status(engine, campaign_id) == "sent"
+    engine.receipts([receipt("200", "ENROUTE")], NOW + 2 * MINUTE)
+    # the least advanced pending part
+    assert status(engine, campaign_id) == "delivered_to_operator"
+    engine.receipts([receipt("200")], NOW + 3 * MINUTE)
+    assert status(engine, campaign_id) == "received"
+    assert engine.history(message_id) == [("queued", "sent"),
+                                          ("sent", "delivered_to_operator"),
+                                          ("delivered_to_operator", "received")]
+    report = engine.report(campaign_id)
+    assert report["statuses"]["received"] == 1 and report["recipients"] == 1
+    assert report["cost_credits"] == Decimal(3)
+
+
+def test_a_multipart_message_is_pending_while_a_part_is_then_its_worst_part(
+        db: Database) -> None:
+    engine, campaign_id, message_id = three_parts(db)
+    engine.receipts([receipt("100"), receipt("200", "UNDELIV", "001")], NOW + MINUTE)
+    assert status(engine, campaign_id) == "sent"
+    assert engine.report(campaign_id)["counts"]["pending"] == 1
+    engine.receipts([receipt("300")], NOW + 2 * MINUTE)
+    assert status(engine, campaign_id) == "permanent_error_absence"
+    assert engine.history(message_id)[-1] == ("sent", "permanent_error_absence")
+    assert engine.report(campaign_id)["counts"]["hard_bounce"] == 1
+
+
+def test_between_parts_of_the_same_category_the_first_part_gives_the_status(
+        db: Database) -> None:
+    engine, campaign_id, _ = three_parts(db)
+    # part 1: unknown subscriber; part 2: illegal subscriber (both hard bounces);
+    # part 2's receipt completes the message, but part 1 comes first
+    engine.receipts([receipt("100", "UNDELIV", "001")], NOW + MINUTE)
+    engine.receipts([receipt("300")], NOW + 2 * MINUTE)
+    engine.receipts([receipt("200", "UNDELIV", "009")], NOW + 3 * MINUTE)
+    assert status(engine, campaign_id) == "permanent_error_absence"
+    engine.report(campaign_id)
+
+
+# -- retries ----------------------------------------------------------------------------
+
+
+def test_a_temporary_error_with_attempts_left_schedules_a_retry_after_the_backoff(
+        db: Database) -> None:
+    engine = Engine(db, config=make_config(backoff=["2h", "12h"])).setup(credits=10)
+    campaign_id = engine.campaign(numbers=[number(1)])
+    engine.send_all(ids=["a1"])
+    failed_at = NOW + MINUTE
+    engine.receipts([receipt("a1", "UNDELIV", "027")], failed_at)
+    message = engine.message(campaign_id, number(1))
+    assert message.status == "retry_scheduled"
+    assert message.next_attempt_at == failed_at + timedelta(hours=2)
+    assert engine.history(message.id)[-1] == ("sent", "retry_scheduled")
+    report = engine.report(campaign_id)
+    assert report["counts"]["pending"] == 1 and report["counts"]["soft_bounce"] == 0
+    with db.session() as session:
+        assert CreditBank(session).balance().available == Decimal(9)
+    # not before its time; then attempt 2, paid from the balance
+    assert engine.claim(failed_at + timedelta(hours=2) - MINUTE) == []
+    claimed = engine.claim(failed_at + timedelta(hours=2))
+    assert [c["attempts"] for c in claimed] == [2]
+    with db.session() as session:
+        assert CreditBank(session).balance().available == Decimal(8)
+    engine.record(claimed, [ok("a2")], failed_at + timedelta(hours=2))
+    message = engine.message(campaign_id, number(1))
+    assert (message.status, message.attempts, message.credits) == ("sent", 2, Decimal(2))
+    assert engine.history(message.id)[-2:] == [("retry_scheduled", "queued"),
+                                               ("queued", "sent")]
+    report = engine.report(campaign_id)
+    assert report["cost_credits"] == Decimal(2) and report["sent"] == 1
+    # attempt 1's part is final already: another receipt for it (re-sent with another
+    # date, or contradicting it) changes nothing, and never retries attempt 2
+    before = engine.counters(campaign_id)
+    for stat, err in (("UNDELIV", "027"), ("DELIVRD", "000")):
+        engine.receipts([receipt("a1", stat, err, done="2611241600")],
+                        failed_at + timedelta(hours=3))
+        assert status(engine, campaign_id) == "sent"
+    assert engine.counters(campaign_id) == before
+    engine.receipts([receipt("a2")], failed_at + timedelta(hours=3))
+    assert status(engine, campaign_id) == "received"
+    engine.report(campaign_id)
+
+
+def test_after_the_last_attempt_a_temporary_error_is_the_final_soft_bounce(
+        db: Database) -> None:
+    engine = Engine(db, config=make_config(backoff=["1h"])).setup()
+    campaign_id = engine.campaign(numbers=[number(1)])
+    engine.send_all(ids=["a1"])
+    engine.receipts([receipt("a1", "UNDELIV", "027")], NOW)
+    retry_at = NOW + timedelta(hours=1)
+    engine.send_all(retry_at, ids=["a2"])
+    engine.receipts([receipt("a2", "UNDELIV", "031")], retry_at + MINUTE)
+    message = engine.message(campaign_id, number(1))
+    assert (message.status, message.attempts) == ("temporary_error_phone", 2)
+    assert message.next_attempt_at is None
+    assert engine.history(message.id) == [
+        ("queued", "sent"), ("sent", "retry_scheduled"), ("retry_scheduled", "queued"),
+        ("queued", "sent"), ("sent", "temporary_error_phone")]
+    assert engine.claim(retry_at + timedelta(days=1)) == []
+    report = engine.report(campaign_id)
+    assert report["counts"]["soft_bounce"] == 1 and report["counts"]["pending"] == 0
+
+
+def test_a_retry_is_never_scheduled_past_the_validity(db: Database) -> None:
+    engine = Engine(db, config=make_config(backoff=["2h", "12h"], validity="3h")).setup()
+    campaign_id = engine.campaign(numbers=[number(1)])
+    engine.send_all(ids=["a1"])
+    engine.receipts([receipt("a1", "UNDELIV", "027")], NOW + MINUTE)
+    retry_at = NOW + MINUTE + timedelta(hours=2)
+    assert engine.message(campaign_id, number(1)).next_attempt_at == retry_at
+    engine.send_all(retry_at, ids=["a2"])
+    # the next one would be 12 h later: past the 3 h validity, so this one is final
+    engine.receipts([receipt("a2", "UNDELIV", "027")], retry_at + MINUTE)
+    message = engine.message(campaign_id, number(1))
+    assert (message.status, message.attempts) == ("temporary_error_absence", 2)
+    engine.report(campaign_id)
+
+
+def test_a_retry_that_cannot_be_paid_ends_with_the_soft_bounce(db: Database) -> None:
+    engine = Engine(db, config=make_config(backoff=["1h", "2h"])).setup(credits=1)
+    campaign_id = engine.campaign(numbers=[number(1)])
+    engine.send_all(ids=["a1"])
+    engine.receipts([receipt("a1", "UNDELIV", "027")], NOW)
+    assert status(engine, campaign_id) == "retry_scheduled"
+    assert engine.claim(NOW + timedelta(hours=1)) == []
+    message = engine.message(campaign_id, number(1))
+    assert (message.status, message.attempts) == ("temporary_error_absence", 1)
+    assert engine.history(message.id)[-1][1] == "temporary_error_absence"
+    assert engine.claim(NOW + timedelta(days=1)) == []
+    report = engine.report(campaign_id)
+    assert report["counts"]["soft_bounce"] == 1 and report["cost_credits"] == Decimal(1)
+
+
+# -- expiry and in-doubt submits --------------------------------------------------------
+
+
+def test_no_final_receipt_within_the_validity_is_expired_as_a_guess(db: Database) -> None:
+    engine = Engine(db, config=make_config(validity="1h")).setup()
+    campaign_id = engine.campaign(numbers=[number(1), number(2)])
+    engine.send_all(ids=["a1", "a2"])
+    engine.receipts([receipt("a2")], NOW + MINUTE)
+    assert engine.expire(NOW + timedelta(hours=1)) == 0
+    assert engine.expire(NOW + timedelta(hours=1, seconds=1)) == 1
+    message = engine.message(campaign_id, number(1))
+    assert (message.status, message.status_is_guess) == ("expired", True)
+    assert engine.history(message.id)[-1] == ("sent", "expired")
+    assert status(engine, campaign_id, number(2)) == "received"
+    report = engine.report(campaign_id)
+    assert report["statuses"]["expired"] == 1 and report["counts"]["pending"] == 0
+
+
+def test_in_doubt_submits_are_never_claimed_again(db: Database) -> None:
+    engine = Engine(db).setup()
+    campaign_id = engine.campaign(numbers=[number(1), number(2)])
+    claimed = engine.claim()
+    by_number = {c["number"]: c for c in claimed}
+    # number 1: the link died before the answer; number 2: the worker crashed
+    engine.record([by_number[number(1)]], [in_doubt()])
+    for later in (NOW + MINUTE, NOW + timedelta(hours=1), NOW + timedelta(hours=71)):
+        assert engine.claim(later) == []
+    for to in (number(1), number(2)):
+        message = engine.message(campaign_id, to)
+        assert (message.status, message.in_doubt, message.attempts) == ("queued", True, 1)
+    engine.report(campaign_id)
+
+
+def test_a_receipt_matched_by_address_settles_an_in_doubt_submit(db: Database) -> None:
+    engine = Engine(db).setup()
+    campaign_id = engine.campaign(numbers=[number(1), number(2)])
+    claimed = engine.claim()
+    by_number = {c["number"]: c for c in claimed}
+    engine.record([by_number[number(1)]], [in_doubt()])
+    # the answer was lost but the SMSC had it: its receipts name an id we never saw
+    result = engine.receipts([receipt("77", "ENROUTE", to=number(1)),
+                              receipt("77", "DELIVRD", to=number(1))], NOW + MINUTE)
+    assert result.applied == 2
+    message = engine.message(campaign_id, number(1))
+    assert (message.status, message.in_doubt) == ("received", False)
+    assert len(engine.parts(message.id)) == 1
+    # the crashed claim: while it is live, a receipt waits; once lapsed, it settles it
+    assert engine.receipts([receipt("78", "ENROUTE", to=number(2))],
+                           NOW + MINUTE).orphans == 1
+    lapsed = NOW + timedelta(minutes=6)
+    assert engine.receipts([receipt("78", "DELIVRD", to=number(2))], lapsed).applied == 1
+    assert status(engine, campaign_id, number(2)) == "received"
+    report = engine.report(campaign_id)
+    assert report["statuses"]["received"] == 2
+    assert report["sent"] == 2  # the operator did accept them
+
+
+def test_an_in_doubt_submit_without_receipt_ends_undefined_a_guess_a_receipt_replaces(
+        db: Database) -> None:
+    engine = Engine(db, config=make_config(validity="1h")).setup()
+    campaign_id = engine.campaign(numbers=[number(1)])
+    engine.record(engine.claim(), [in_doubt()])
+    assert engine.expire(NOW + timedelta(minutes=59)) == 0
+    assert engine.expire(NOW + timedelta(hours=1, seconds=1)) == 1
+    message = engine.message(campaign_id, number(1))
+    assert (message.status, message.status_is_guess) == ("undefined", True)
+    assert engine.history(message.id) == [("queued", "undefined")]
+    assert engine.report(campaign_id)["counts"]["error"] == 1
+    assert engine.expire(NOW + timedelta(hours=2)) == 0
+    # the operator's word, late: it replaces the guess
+    engine.receipts([receipt("99", "DELIVRD", to=number(1))], NOW + timedelta(hours=2))
+    message = engine.message(campaign_id, number(1))
+    assert (message.status, message.status_is_guess) == ("received", False)
+    report = engine.report(campaign_id)
+    assert report["counts"]["error"] == 0 and report["counts"]["delivered"] == 1
