@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+from smscope.campaigns.dispatch import LEASE
 from smscope.db import Database
 from smscope.pricing import CreditBank
 from smscope.smpp.client import PartResult, SubmitResult
@@ -217,8 +218,8 @@ def test_a_receipt_matched_by_address_settles_an_in_doubt_submit(db: Database) -
     assert len(engine.parts(message.id)) == 1
     # the crashed claim: while it is live, a receipt waits; once lapsed, it settles it
     assert engine.receipts([receipt("78", "ENROUTE", to=number(2))],
-                           NOW + MINUTE).orphans == 1
-    lapsed = NOW + timedelta(minutes=6)
+                           NOW + LEASE / 2).orphans == 1
+    lapsed = NOW + LEASE + MINUTE
     assert engine.receipts([receipt("78", "DELIVRD", to=number(2))], lapsed).applied == 1
     assert status(engine, campaign_id, number(2)) == "received"
     report = engine.report(campaign_id)
@@ -244,3 +245,29 @@ def test_an_in_doubt_submit_without_receipt_ends_undefined_a_guess_a_receipt_rep
     assert (message.status, message.status_is_guess) == ("received", False)
     report = engine.report(campaign_id)
     assert report["counts"]["error"] == 0 and report["counts"]["delivered"] == 1
+
+
+def test_an_orphan_for_a_crashed_claim_is_settled_by_the_sweep_once_the_claim_lapses(
+        db: Database) -> None:
+    from smscope.receipts.mapping import StatusMapping
+    from smscope.receipts.orphans import sweep_orphans
+
+    engine = Engine(db).setup()
+    campaign_id = engine.campaign(numbers=[number(3)])
+    engine.claim()  # the worker dies before it records the submit response
+    live = NOW + LEASE / 2
+    assert engine.receipts([receipt("79", "DELIVRD", to=number(3))], live).orphans == 1
+
+    def sweep(at: object) -> int:
+        with db.transaction() as session:
+            return sweep_orphans(session, connector_id=engine.connector_id, id_format="hex",
+                                 mapping=StatusMapping(), config=engine.config,
+                                 now=at)  # type: ignore[arg-type]
+
+    assert sweep(live) == 0  # the claim may still be recorded: the receipt waits
+    assert status(engine, campaign_id, number(3)) == "queued"
+    assert sweep(NOW + LEASE + MINUTE) == 1
+    message = engine.message(campaign_id, number(3))
+    assert (message.status, message.in_doubt) == ("received", False)
+    assert engine.stored_receipts()[0].state == "applied"
+    assert engine.report(campaign_id)["statuses"]["received"] == 1

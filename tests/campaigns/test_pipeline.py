@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from smscope.campaigns.dispatch import LEASE
 from smscope.db import Database
 from tests.campaigns.helpers import NOW, Engine, garbage, number, ok, receipt
 
@@ -114,8 +115,9 @@ def test_hex_submit_id_matches_its_decimal_rendering_in_the_receipt(db: Database
     # and the same, the receipt coming first (an orphan applied at record)
     other = engine.campaign(numbers=[number(2)], name="second", text="other")
     claimed = engine.claim()
+    # while the claim is live, the receipt waits for the submit to be recorded
     assert engine.receipts([receipt("6700", "DELIVRD", to=number(2), tlvs=False)],
-                           LATER).orphans == 1
+                           NOW + LEASE / 2).orphans == 1
     engine.record(claimed, [ok("1A2C")], LATER)
     assert engine.message(other, number(2)).status == "received"
     engine.report(other)

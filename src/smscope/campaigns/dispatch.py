@@ -51,8 +51,10 @@ __all__ = ["Claimed", "claim", "expire", "record", "submit_error_status"]
 log = logging.getLogger(__name__)
 
 _S = CommandStatus
-#: how long a claim holds a message before another worker may take it
-LEASE = timedelta(minutes=5)
+#: how long a claimed batch belongs to its worker: until then, a receipt for one of its
+#: messages waits for that worker to record the submit response; after it (the worker
+#: died), the receipt settles the in-doubt message by its addresses
+LEASE = timedelta(seconds=30)
 _DUE_STATUSES = ("queued", "scheduled", "retry_scheduled")
 
 #: submit_sm_resp errors that say the destination itself is wrong

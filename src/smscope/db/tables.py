@@ -515,6 +515,10 @@ class Receipt(Base):
     operator_id: Mapped[str | None] = mapped_column(String(128))
     operator_key: Mapped[str | None] = mapped_column(String(128))
     raw: Mapped[str] = mapped_column(Text)
+    #: the PDU's addresses (the recipient's number, our sender): what matches a receipt
+    #: to an in-doubt submit whose response was never recorded
+    source_addr: Mapped[str | None] = mapped_column(String(32))
+    dest_addr: Mapped[str | None] = mapped_column(String(32))
     stat: Mapped[str | None] = mapped_column(String(32))
     err: Mapped[str | None] = mapped_column(String(32))
     network_error: Mapped[str | None] = mapped_column(String(32))

@@ -119,7 +119,7 @@ class Ingest:
         row: dict[str, Any] = {
             "connector_id": self.connector_id, "source": "smpp", "received_at": now,
             "raw": raw or repr({int(k): v for k, v in tlv.items()})[:2000],
-            "state": "orphan",
+            "state": "orphan", "source_addr": source[:32], "dest_addr": destination[:32],
         }
         try:
             receipt: Receipt | None = receipt_from_pdu(pdu)

@@ -5,7 +5,9 @@ submit response applies it (:func:`smscope.receipts.ingest.apply_orphans`). With
 workers on PostgreSQL the two can cross: worker A records the part while worker B,
 which received the receipt, stores it as an orphan, each transaction unable to see the
 other's rows. This sweep, run by every worker each second, looks again at the recent
-orphans of a connector and applies those whose part now exists.
+orphans of a connector and applies those whose part now exists — or, for a submit left
+in doubt by a worker that died, whose message matches the receipt's addresses once that
+worker's claim has lapsed.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from sqlalchemy.orm import Session
 from smscope.campaigns.outcomes import Outcomes
 from smscope.campaigns.suspension import check_campaigns
 from smscope.config import Config
+from smscope.db.sql import is_postgresql
 from smscope.db.tables import Receipt as ReceiptRow
 from smscope.receipts.ingest import _Applier, _Incoming
 from smscope.receipts.mapping import StatusMapping
@@ -41,12 +44,16 @@ def sweep_orphans(session: Session, *, connector_id: int, id_format: str,
                   mapping: StatusMapping, config: Config, now: datetime,
                   limit: int = 5000) -> int:
     """Apply the connector's recent orphans whose part is now known; how many."""
-    rows = session.execute(
+    stmt = (
         select(ReceiptRow.id, ReceiptRow.operator_id, ReceiptRow.stat, ReceiptRow.err,
-               ReceiptRow.network_error)
+               ReceiptRow.network_error, ReceiptRow.source_addr, ReceiptRow.dest_addr)
         .where(ReceiptRow.connector_id == connector_id, ReceiptRow.state == "orphan",
                ReceiptRow.received_at >= now - RECENT, ReceiptRow.operator_id.is_not(None))
-        .order_by(ReceiptRow.received_at, ReceiptRow.id).limit(limit)).all()
+        .order_by(ReceiptRow.received_at, ReceiptRow.id).limit(limit))
+    if is_postgresql(session):
+        # two workers sweeping at once must not both apply one receipt
+        stmt = stmt.with_for_update(skip_locked=True)
+    rows = session.execute(stmt).all()
     if not rows:
         return 0
     items = []
@@ -55,10 +62,15 @@ def sweep_orphans(session: Session, *, connector_id: int, id_format: str,
         receipt = Receipt(id=row.operator_id, stat=row.stat or "", err=row.err,
                           network_error=network)
         items.append(_Incoming({"id": row.id}, receipt,
-                               mapping.map(receipt.stat, receipt.err, network), "", ""))
+                               mapping.map(receipt.stat, receipt.err, network),
+                               row.source_addr or "", row.dest_addr or ""))
     outcomes = Outcomes(session, config=config, now=now)
     applier = _Applier(session, outcomes, connector_id, id_format)
     matched = applier.match(items)
+    # a receipt for a submit whose worker died before recording it: by its addresses,
+    # once that worker's claim has lapsed
+    matched.update(applier.match_in_doubt(
+        [item for item in items if id(item) not in matched and item.source]))
     for item in items:
         part = matched.get(id(item))
         if part is not None:
