@@ -314,6 +314,50 @@ def campaign_send(
             _Consoles.out.print("run 'smscope worker' to send it (any number of workers)")
 
 
+@campaign_app.command("test")
+def campaign_test(
+    campaign_id: IdArg,
+    to: Annotated[list[str], typer.Option("--to", help="A number to test with "
+                                                       "(repeatable).")],
+    wait: Annotated[bool, typer.Option("--wait", help="Send from this process and wait "
+                                                      "for the receipts.")] = False,
+    timeout: Annotated[float, typer.Option(help="With --wait: at most this many seconds.",
+                                           min=1)] = 60.0,
+    json_out: JsonOpt = False,
+) -> None:
+    """Send the campaign's text to a few numbers first (kept out of its figures)."""
+    smscope = Smscope()
+    with smscope.db.transaction() as session:
+        ids = service.test_send(session, campaign_id, to, config=smscope.config, now=utcnow())
+    if wait:
+        asyncio.run(_wait_for_tests(smscope, campaign_id, set(ids), timeout))
+    tests = [t for t in _report(smscope, campaign_id)["tests"] if t["id"] in ids]
+    if json_out:
+        print_json({"items": tests, "next_cursor": None})
+        return
+    for test in tests:
+        _Consoles.out.print(f"{test['number']}: {test['status']}"
+                            + (f" ({test['error']})" if test["error"] else ""))
+    if not wait:
+        _Consoles.out.print("a running 'smscope worker' sends them")
+
+
+async def _wait_for_tests(smscope: Smscope, campaign_id: int, ids: set[int],
+                          timeout: float) -> None:
+    stop = asyncio.Event()
+    worker = Worker(smscope, campaign_id=campaign_id)
+    task = asyncio.create_task(worker.run(stop))
+    deadline = time.monotonic() + timeout
+    pending = ("queued", "scheduled", "sent", "delivered_to_operator", "retry_scheduled")
+    while time.monotonic() < deadline and not task.done():
+        await asyncio.sleep(0.3)
+        tests = (await asyncio.to_thread(_report, smscope, campaign_id))["tests"]
+        if all(t["status"] not in pending for t in tests if t["id"] in ids):
+            break
+    stop.set()
+    await task
+
+
 @campaign_app.command("status")
 def campaign_status(campaign_id: IdArg, json_out: JsonOpt = False) -> None:
     """Where a campaign stands, and its timeline."""

@@ -140,3 +140,32 @@ def test_empty_list_campaign_is_refused_at_send_and_stays_a_draft(smscope: Cli,
     status = smscope("campaign", "status", str(created["id"]), "--json").json()
     assert status["state"] == "draft"
     assert smscope("credits", "balance", "--json").json()["reserved"] == 0
+
+
+def test_test_sends_go_before_the_campaign_and_stay_out_of_its_figures(
+        smscope: Cli, tmp_path: Path) -> None:
+    setup_book(smscope, tmp_path, count=5)
+    smscope("connector", "add", "sim", "--simulator", "--profile", "instant")
+    created = smscope("campaign", "create", "--name", "N", "--sender", "SHOP", "--text",
+                      "Hi {first_name}", "--list", "clients", "--type", "transactional",
+                      "--json").json()
+    campaign_id = str(created["id"])
+    tested = smscope("campaign", "test", campaign_id, "--to", "+33 6 12 34 00 01",
+                     "--to", "+33698765432", "--wait", "--json")
+    assert tested.code == 0, tested.err
+    assert [(t["number"], t["status"]) for t in tested.json()["items"]] == [
+        ("+33612340001", "received"), ("+33698765432", "received")]
+    assert smscope("credits", "balance", "--json").json()["balance"] == 998
+    assert smscope("campaign", "status", campaign_id, "--json").json()["state"] == "draft"
+    sent = smscope("campaign", "send", campaign_id, "--wait", "--json").json()
+    assert sent["recipients"] == 5 and sum(sent["statuses"].values()) == 5
+    assert sent["sent"] == 5 and sent["cost_credits"] == 5
+    assert len(sent["tests"]) == 2
+    blocked = smscope("blacklist", "add", "+33698765432")
+    assert blocked.code == 0
+    done = smscope("campaign", "test", campaign_id, "--to", "+33698765432")
+    assert done.code == 2 and "is completed" in done.err
+    other = smscope("campaign", "create", "--name", "M", "--sender", "SHOP", "--text", "Hi",
+                    "--list", "clients", "--json").json()
+    refused = smscope("campaign", "test", str(other["id"]), "--to", "+33698765432")
+    assert refused.code == 2 and "on the blacklist" in refused.err

@@ -91,7 +91,9 @@ def claim(session: Session, *, connector_id: int, limit: int, now: datetime,
                Message.in_doubt.is_(False),
                or_(Message.next_attempt_at.is_(None), Message.next_attempt_at <= now),
                or_(Message.claimed_until.is_(None), Message.claimed_until < now),
-               Campaign.state == "sending")
+               # test sends go before the campaign itself does
+               or_(Campaign.state == "sending",
+                   and_(Message.kind == "test", Campaign.state != "cancelled")))
         .order_by(Message.id)
         .limit(limit)
     )
@@ -195,6 +197,7 @@ def record(session: Session, items: Sequence[Claimed], results: Sequence[SubmitR
     counts = {"sent": 0, "failed": 0, "in_doubt": 0, "released": 0}
     new_parts: list[dict[str, Any]] = []
     charges: dict[int, Decimal] = defaultdict(Decimal)
+    test_charges: dict[int, Decimal] = defaultdict(Decimal)
     for item, result in zip(items, results, strict=True):
         values: dict[str, Any] = {"claimed_by": None, "claimed_until": None}
         if result is None:
@@ -216,11 +219,15 @@ def record(session: Session, items: Sequence[Claimed], results: Sequence[SubmitR
             for row, part_id in zip(rows, ids, strict=True):
                 new_parts.append({"id": part_id, **row, "error_code": None})
             values.update(in_doubt=False, credits=item["credits"] + item["cost"])
-            tally.add(item["campaign_id"], None, COST_COUNTER, to_credit_units(item["cost"]))
+            # test sends are charged (from the balance) but stay out of the figures
+            counted = item["campaign_id"] if item["kind"] != "test" else None
+            tally.add(counted, None, COST_COUNTER, to_credit_units(item["cost"]))
             if item["sent_at"] is None:
                 values["sent_at"] = now
-                tally.add(item["campaign_id"], item["list_ids"], ACCEPTED_COUNTER)
-            if not item.get("paid"):
+                tally.add(counted, item["list_ids"], ACCEPTED_COUNTER)
+            if item["kind"] == "test":
+                test_charges[item["campaign_id"]] += item["cost"]
+            elif not item.get("paid"):
                 charges[item["campaign_id"]] += item["cost"]
             outcomes.change(item, Status.SENT, reason="accepted by the operator",
                             attempt=item["attempts"])
@@ -238,6 +245,7 @@ def record(session: Session, items: Sequence[Claimed], results: Sequence[SubmitR
             counts["failed"] += 1
         session.execute(update(Message).where(Message.id == item["id"]).values(**values))
     _charge(session, charges)
+    _charge(session, test_charges, reserved=False, note="test sends")
     if new_parts:
         apply_orphans(session, outcomes, connector_id=connector_id, id_format=id_format,
                       mapping=mapping, parts=new_parts,
@@ -247,8 +255,10 @@ def record(session: Session, items: Sequence[Claimed], results: Sequence[SubmitR
     return counts
 
 
-def _charge(session: Session, charges: dict[int, Decimal]) -> None:
-    """First attempts are paid from the campaign's reservation (made at fan-out)."""
+def _charge(session: Session, charges: dict[int, Decimal], *, reserved: bool = True,
+            note: str = "messages sent") -> None:
+    """First attempts are paid from the campaign's reservation (made at fan-out); test
+    sends (``reserved=False``) from the balance."""
     bank = CreditBank(session)
     for campaign_id, amount in charges.items():
         if amount <= 0:
@@ -258,10 +268,10 @@ def _charge(session: Session, charges: dict[int, Decimal]) -> None:
             .where(CreditReservation.campaign_id == campaign_id,
                    CreditReservation.closed_at.is_(None),
                    CreditReservation.amount >= amount)
-            .order_by(CreditReservation.id).limit(1))
+            .order_by(CreditReservation.id).limit(1)) if reserved else None
         try:
             bank.charge(amount, reservation_id=reservation, campaign_id=campaign_id,
-                        note="messages sent")
+                        note=note)
         except InsufficientCreditError:
             # prices changed since the fan-out and the balance cannot cover it: the
             # messages are already out, so say so rather than fail the record

@@ -135,7 +135,9 @@ class Outcomes:
             "to_status": target.value, "attempt": attempt or msg["attempts"] or 0,
             "part_id": part_id, "receipt_id": receipt_id, "reason": reason[:500],
         })
-        campaign_id, lists = msg["campaign_id"], msg["list_ids"]
+        # test sends are tracked like any message but stay out of the figures
+        campaign_id = msg["campaign_id"] if msg["kind"] != "test" else None
+        lists = msg["list_ids"]
         self.tally.move(campaign_id, lists, current.value, target.value)
         if first_outcome:
             self.tally.add(campaign_id, lists, "outcomes")

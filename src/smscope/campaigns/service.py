@@ -286,3 +286,56 @@ def complete_finished(session: Session, *, now: datetime) -> list[int]:
                    f"{credits_text(released)} unused credits released", "system", now)
     return [c.id for c in done]
 
+
+#: most numbers one test send may go to
+MAX_TEST_NUMBERS = 20
+
+
+def test_send(session: Session, campaign_id: int, numbers: Sequence[str], *,
+              config: Config, now: datetime, actor: str = "cli") -> list[int]:
+    """Queue a test message of the campaign to each of ``numbers`` (status tracked like
+    any message, kept out of the campaign's figures); returns their ids."""
+    from sqlalchemy import insert
+
+    from smscope import numbers as phone
+    from smscope.campaigns.fanout import text_hash
+    from smscope.contacts import blacklist
+    from smscope.db.tables import Message
+
+    campaign = get_campaign(session, campaign_id)
+    if campaign.state in FINAL_STATES:
+        raise CampaignStateError(f"campaign {campaign_id} is {campaign.state}; test sends "
+                                 "are for campaigns still to send")
+    if campaign.connector_id is None:
+        raise UsageError(f"campaign {campaign_id} has no connector; create it with "
+                         "--connector NAME")
+    if not numbers or len(numbers) > MAX_TEST_NUMBERS:
+        raise UsageError(f"give 1 to {MAX_TEST_NUMBERS} numbers to test with (--to)")
+    rows = []
+    for raw in dict.fromkeys(numbers):
+        e164 = phone.normalize(raw, config.default_region)
+        if blacklist.is_blacklisted(session, e164):
+            raise UsageError(f"{e164} is on the blacklist: it gets no message, tests "
+                             "included")
+        contact = session.scalar(select(Contact).where(Contact.number == e164))
+        values: dict[str, Any] = {"number": e164}
+        if contact is not None:
+            values.update(contact.fields or {})
+            values.update(first_name=contact.first_name, last_name=contact.last_name)
+        for placeholder in sms_text.placeholders(campaign.text):
+            values.setdefault(placeholder.name, None)
+        rendered = sms_text.render(campaign.text, values)
+        measured = sms_text.measure(rendered)
+        rows.append({
+            "campaign_id": campaign.id, "contact_id": contact.id if contact else None,
+            "kind": "test", "number": e164, "region": phone.region_of(e164),
+            "sender": campaign.sender, "text": rendered, "text_hash": text_hash(rendered),
+            "encoding": measured.encoding, "segments": measured.segments,
+            "connector_id": campaign.connector_id, "status": "queued",
+            "category": "pending", "status_updated_at": now, "created_at": now,
+        })
+    ids = list(session.execute(insert(Message).returning(Message.id), rows).scalars())
+    sent_to = ", ".join(str(r["number"]) for r in rows)
+    timeline.record(session, campaign.id, "test_sent", f"test sent to {sent_to}",
+                    actor=actor)
+    return ids

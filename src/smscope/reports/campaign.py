@@ -3,7 +3,8 @@ rates with their formulas, cost, replies, clicks — read from the campaign's co
 so the report costs the same for 100 or 10,000,000 recipients.
 
 Every rate is a fraction in [0, 1] (0 when its denominator is 0). ``recipients`` counts
-every targeted number, not-sent ones included; test sends are not recipients.
+every targeted number, not-sent ones included; test sends are not recipients: they
+are listed apart (``tests``) and counted nowhere else.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from smscope.campaigns.counters import ACCEPTED_COUNTER, COST_COUNTER, read_counters
 from smscope.campaigns.service import get_campaign
-from smscope.db.tables import CampaignList, Connector, ContactList
+from smscope.db.tables import CampaignList, Connector, ContactList, Message
 from smscope.db.types import from_credit_units
 from smscope.statuses import Category, Status
 
@@ -99,6 +100,14 @@ def campaign_report(session: Session, campaign_id: int) -> dict[str, Any]:
         "started_at": campaign.started_at, "completed_at": campaign.completed_at,
     }
     report.update(_figures(counters))
+    report["tests"] = [
+        {"id": row.id, "number": row.number, "status": row.status,
+         "status_updated_at": row.status_updated_at, "error": row.error_detail}
+        for row in session.execute(
+            select(Message.id, Message.number, Message.status, Message.status_updated_at,
+                   Message.error_detail)
+            .where(Message.campaign_id == campaign_id, Message.kind == "test")
+            .order_by(Message.id).limit(100))]
     report["formulas"] = dict(FORMULAS)
     return report
 
