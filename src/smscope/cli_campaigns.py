@@ -234,6 +234,32 @@ def campaign_create(
                             f"'smscope campaign send {campaign_id}'")
 
 
+@campaign_app.command("edit")
+def campaign_edit(
+    campaign_id: IdArg,
+    name: Annotated[str | None, typer.Option(help="A new name.")] = None,
+    sender: Annotated[str | None, typer.Option(help="A new sender ID.")] = None,
+    text: Annotated[str | None, typer.Option(help="A new text.")] = None,
+    connector: Annotated[str | None, typer.Option(help="Another connector.")] = None,
+    schedule: Annotated[str | None, typer.Option(help="A new schedule (ISO 8601).")] = None,
+    no_schedule: Annotated[bool, typer.Option("--no-schedule",
+                                              help="Send at once when sent.")] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Change a campaign that has not started."""
+    smscope = Smscope()
+    with smscope.db.transaction() as session:
+        campaign = service.edit_campaign(
+            session, campaign_id, config=smscope.config, now=utcnow(), name=name,
+            sender=sender, text=text, connector=connector,
+            schedule=_parse_schedule(schedule, _zone(smscope)), unschedule=no_schedule)
+        state = campaign.state
+    if json_out:
+        print_json({"id": campaign_id, "state": state})
+    else:
+        _Consoles.out.print(f"campaign {campaign_id} edited ({state})")
+
+
 def _progress_line(report: dict[str, Any]) -> str:
     counts = report["counts"]
     return (f"{report['state']}: {counts['delivered']:,} delivered, "

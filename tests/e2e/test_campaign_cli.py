@@ -169,3 +169,25 @@ def test_test_sends_go_before_the_campaign_and_stay_out_of_its_figures(
                     "--list", "clients", "--json").json()
     refused = smscope("campaign", "test", str(other["id"]), "--to", "+33698765432")
     assert refused.code == 2 and "on the blacklist" in refused.err
+
+
+def test_a_draft_can_be_edited_a_started_campaign_cannot(smscope: Cli, tmp_path: Path) -> None:
+    setup_book(smscope, tmp_path, count=2)
+    smscope("connector", "add", "sim", "--simulator", "--profile", "instant")
+    campaign_id = str(smscope("campaign", "create", "--name", "N", "--sender", "SHOP",
+                              "--text", "Hi", "--list", "clients", "--type",
+                              "transactional", "--json").json()["id"])
+    edited = smscope("campaign", "edit", campaign_id, "--text", "Hello {first_name}",
+                     "--name", "Renamed", "--json")
+    assert edited.code == 0 and edited.json()["state"] == "draft"
+    bad = smscope("campaign", "edit", campaign_id, "--text", "Hi {nope}")
+    assert bad.code == 1 and "{nope}" in bad.err
+    nothing = smscope("campaign", "edit", campaign_id)
+    assert nothing.code == 2 and "nothing to change" in nothing.err
+    report = smscope("campaign", "send", campaign_id, "--wait", "--json").json()
+    assert report["name"] == "Renamed" and report["text"] == "Hello {first_name}"
+    late = smscope("campaign", "edit", campaign_id, "--name", "Late")
+    assert late.code == 2 and "can be edited" in late.err
+    kinds = [e["kind"] for e in
+             smscope("campaign", "status", campaign_id, "--json").json()["timeline"]]
+    assert kinds == ["created", "edited", "started", "completed"]

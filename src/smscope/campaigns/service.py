@@ -150,6 +150,59 @@ def create_campaign(
     return campaign
 
 
+def edit_campaign(session: Session, campaign_id: int, *, config: Config, now: datetime,
+                  name: str | None = None, sender: str | None = None,
+                  text: str | None = None, schedule: datetime | None = None,
+                  unschedule: bool = False, connector: str | None = None,
+                  actor: str = "cli") -> Campaign:
+    """Change a draft (or a scheduled campaign not started yet, which goes back to
+    waiting for its new schedule). The timeline records what changed."""
+    campaign = get_campaign(session, campaign_id, lock=True)
+    if campaign.state not in ("draft", "scheduled") or campaign.started_at is not None:
+        raise CampaignStateError(f"campaign {campaign_id} is {campaign.state}; only a draft "
+                                 "or a scheduled campaign not started yet can be edited")
+    changed = []
+    if name is not None:
+        if not name.strip() or len(name.strip()) > 200:
+            raise UsageError("a campaign needs a name of 1 to 200 characters")
+        campaign.name = name.strip()
+        changed.append("name")
+    if sender is not None:
+        campaign.sender = check_sender(sender)
+        changed.append("sender")
+    if text is not None:
+        if not text.strip():
+            raise UsageError("a campaign needs a text")
+        list_ids = list(session.scalars(select(CampaignList.list_id)
+                                        .where(CampaignList.campaign_id == campaign_id)))
+        wanted = {p.name for p in sms_text.placeholders(text) if p.default is None}
+        unknown = sorted(wanted - _known_fields(session, list_ids, wanted))
+        if unknown:
+            raise TemplateError(f"the text uses {{{unknown[0]}}}, which no contact of the "
+                                "target lists has")
+        measured = sms_text.measure(text)
+        campaign.text, campaign.encoding, campaign.segments = (
+            text, measured.encoding, measured.segments)
+        changed.append("text")
+    if connector is not None:
+        campaign.connector_id = get_connector(session, connector).id
+        changed.append("connector")
+    if schedule is not None or unschedule:
+        if schedule is not None and schedule <= now:
+            raise UsageError(f"the schedule {schedule.isoformat()} is in the past")
+        campaign.schedule_at = schedule
+        if campaign.state == "scheduled" and schedule is None:
+            campaign.state = "draft"
+        changed.append("schedule")
+    if not changed:
+        raise UsageError("nothing to change: give --name, --sender, --text, --connector, "
+                         "--schedule or --no-schedule")
+    campaign.updated_at = now
+    timeline.record(session, campaign.id, "edited", f"edited: {', '.join(changed)}",
+                    actor=actor, fields=changed)
+    return campaign
+
+
 def get_campaign(session: Session, campaign_id: int, *, lock: bool = False) -> Campaign:
     stmt = select(Campaign).where(Campaign.id == campaign_id)
     if lock:
