@@ -55,6 +55,7 @@ def register(app: typer.Typer, out: Console, err: Console) -> None:
     _Consoles.out, _Consoles.err = out, err
     app.add_typer(connector_app, name="connector")
     app.add_typer(campaign_app, name="campaign")
+    app.add_typer(receipts_app, name="receipts")
     app.command("worker")(worker_command)
 
 
@@ -498,6 +499,43 @@ def campaign_list(json_out: JsonOpt = False) -> None:
         table.add_row(str(item["id"]), item["name"], item["state"], item["type"],
                       f"{item['recipients']:,}", local_time(item["created_at"], zone))
     _Consoles.out.print(table)
+
+
+# --------------------------------------------------------------------------- receipts
+
+receipts_app = typer.Typer(help="Receipts that could not be applied.", no_args_is_help=True)
+
+
+@receipts_app.command("orphans")
+def receipts_orphans(
+    older_than: Annotated[str, typer.Option(help="Only receipts waiting longer than this.")
+                          ] = "10m",
+    json_out: JsonOpt = False,
+) -> None:
+    """Receipts that name no message smscope sent, after waiting for one."""
+    from smscope.receipts.orphans import stale_orphans
+
+    try:
+        age = parse_duration(older_than)
+    except ValueError as exc:
+        raise UsageError(f"--older-than: {exc}") from None
+    smscope = Smscope()
+    with smscope.db.session() as session:
+        count, rows = stale_orphans(session, now=utcnow(), age=age)
+    if json_out:
+        print_json({"count": count, "items": rows, "next_cursor": None})
+        return
+    out = _Consoles.out
+    if not count:
+        out.print(f"no receipt has waited more than {older_than} for its message")
+        return
+    waited = "receipt has" if count == 1 else "receipts have"
+    out.print(f"{count:,} {waited} waited more than {older_than} for a message "
+              "(ids from another system, or an id format to set with --id-format):")
+    zone = _zone(smscope)
+    for row in rows:
+        out.print(f"  {local_time(row['received_at'], zone)}  id {row['operator_id']}  "
+                  f"stat {row['stat']}  connector {row['connector_id']}", soft_wrap=True)
 
 
 # --------------------------------------------------------------------------- worker

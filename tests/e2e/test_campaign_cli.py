@@ -191,3 +191,29 @@ def test_a_draft_can_be_edited_a_started_campaign_cannot(smscope: Cli, tmp_path:
     kinds = [e["kind"] for e in
              smscope("campaign", "status", campaign_id, "--json").json()["timeline"]]
     assert kinds == ["created", "edited", "started", "completed"]
+
+
+def test_stale_orphan_receipts_are_reported(smscope: Cli, tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from smscope.db import Database
+    from smscope.db.tables import Receipt
+
+    empty = smscope("receipts", "orphans")
+    assert empty.code == 0 and "no receipt has waited" in empty.out
+    db = Database(f"sqlite:///{tmp_path / 'cli.db'}")
+    old = datetime.now(UTC) - timedelta(hours=1)
+    with db.transaction() as session:
+        session.add(Receipt(raw="id:abc stat:DELIVRD", operator_id="abc", stat="DELIVRD",
+                            state="orphan", received_at=old, dedup_key="k1"))
+        session.add(Receipt(raw="id:new stat:DELIVRD", operator_id="new", stat="DELIVRD",
+                            state="orphan", received_at=datetime.now(UTC), dedup_key="k2"))
+    db.dispose()
+    listed = smscope("receipts", "orphans", "--json").json()
+    assert listed["count"] == 1 and listed["items"][0]["operator_id"] == "abc"
+    readable = smscope("receipts", "orphans", "--older-than", "0s")
+    assert "2 receipts have waited more than 0s" in readable.out
+    one = smscope("receipts", "orphans", "--older-than", "30m")
+    assert "1 receipt has waited more than 30m" in one.out
+    bad = smscope("receipts", "orphans", "--older-than", "soon")
+    assert bad.code == 2 and "--older-than" in bad.err

@@ -496,18 +496,6 @@ def apply_orphans(session: Session, outcomes: Outcomes, *, connector_id: int,
     return applied
 
 
-def orphans_older_than(session: Session, connector_id: int | None, age: timedelta,
-                       now: datetime) -> int:
-    """How many receipts have waited longer than ``age`` for their message."""
-    from sqlalchemy import func
-
-    stmt = select(func.count()).select_from(ReceiptRow).where(
-        ReceiptRow.state == "orphan", ReceiptRow.received_at < now - age)
-    if connector_id is not None:
-        stmt = stmt.where(ReceiptRow.connector_id == connector_id)
-    return int(session.scalar(stmt) or 0)
-
-
 def _digest(*parts: object) -> str:
     joined = "\x1f".join("" if p is None else str(p) for p in parts)
     return hashlib.sha256(joined.encode("utf-8", "replace")).hexdigest()[:40]

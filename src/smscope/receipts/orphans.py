@@ -13,6 +13,7 @@ worker's claim has lapsed.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,7 +27,7 @@ from smscope.receipts.ingest import _Applier, _Incoming
 from smscope.receipts.mapping import StatusMapping
 from smscope.receipts.parser import Receipt
 
-__all__ = ["RECENT", "sweep_orphans"]
+__all__ = ["RECENT", "stale_orphans", "sweep_orphans"]
 
 #: orphans younger than this are looked at again; older ones are reported, not retried
 RECENT = timedelta(minutes=10)
@@ -79,3 +80,20 @@ def sweep_orphans(session: Session, *, connector_id: int, id_format: str,
     outcomes.flush()
     check_campaigns(session, outcomes.campaigns, config=config, now=now)
     return len(matched)
+
+
+def stale_orphans(session: Session, *, now: datetime, age: timedelta = RECENT,
+                  limit: int = 100) -> tuple[int, list[dict[str, Any]]]:
+    """Receipts that have waited longer than ``age`` for a message they could name:
+    how many, and the oldest ``limit`` of them (what an operator should look into —
+    ids from another system, or a mapping of ids that does not fit)."""
+    from sqlalchemy import func
+
+    where = (ReceiptRow.state == "orphan", ReceiptRow.received_at < now - age)
+    count = int(session.scalar(select(func.count()).select_from(ReceiptRow).where(*where))
+                or 0)
+    rows = session.execute(
+        select(ReceiptRow.id, ReceiptRow.connector_id, ReceiptRow.received_at,
+               ReceiptRow.operator_id, ReceiptRow.stat, ReceiptRow.err, ReceiptRow.raw)
+        .where(*where).order_by(ReceiptRow.received_at, ReceiptRow.id).limit(limit))
+    return count, [dict(row._mapping) for row in rows]
