@@ -17,6 +17,7 @@ lint: install
 bench: install
 	.venv/bin/python bench/import.py
 	.venv/bin/python bench/smpp.py
+	.venv/bin/python bench/campaigns.py
 
 clean:
 	rm -rf .venv .pytest_cache .hypothesis .ruff_cache
