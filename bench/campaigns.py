@@ -1,0 +1,633 @@
+"""Benchmark of the campaign engine: fan-out, receipts end to end, campaign report.
+
+Run from the repository root::
+
+    .venv/bin/python bench/campaigns.py                        # defaults, ~5 minutes
+    .venv/bin/python bench/campaigns.py --recipients 100000 --receipts 20000   # quicker
+    .venv/bin/python bench/campaigns.py --postgres postgresql://u:p@host/empty_db
+
+Every figure is printed next to a baseline measured in the same run, on the same
+machine, a few seconds apart: these machines are noisy, so the ratios are the figures
+to compare from one run to the next.
+
+1. **Fan-out** (target: 1,000,000 recipients in at most 60 s, SQLite). ``--recipients``
+   contacts in one list are written with bulk Core inserts (not timed); a transactional
+   campaign with a personalised text (``Bonjour {first_name}, ...``) and enough credits
+   is then sent: :func:`smscope.campaigns.service.send`, which runs
+   :func:`~smscope.campaigns.fanout.fan_out` in one transaction, is timed up to its
+   commit. **Baseline**: the same number of rows written with a bare DB-API
+   ``executemany`` (chunks of 5,000 tuples built on the fly, no other work) into a
+   throwaway table with the columns, indexes and foreign keys of ``messages``, in the
+   same database file, in one transaction, timed the same way.
+2. **Receipts end to end** (target: at least 20,000 receipts/s, SQLite): the real
+   :class:`smscope.campaigns.worker.Worker` sends a campaign of ``--receipts`` messages
+   (fanned out beforehand, not timed) through an SMPP connector to an
+   ``smscope simulator`` subprocess with the ``instant`` profile (a DELIVRD receipt right
+   after each submit_sm_resp); every receipt goes through
+   :meth:`smscope.receipts.ingest.Ingest.receipts` (stored, applied to its message,
+   committed) before it is acknowledged. Measured: receipts stored per second from the
+   commit of the first batch of receipts to the commit of the last (and, for
+   information, from the start of the worker to the last). **Baseline**: an
+   :class:`~smscope.smpp.client.SMPPClient` with the same window against the same
+   simulator, submitting the same texts to the same numbers, whose ``on_receipts``
+   does nothing but return (so the receipt is acknowledged at once). The ratio is what
+   the worker's database work (claim, record, store and apply receipts) costs on top of
+   the SMPP exchange. With ``--postgres URL`` (an empty database) the worker run is
+   repeated on PostgreSQL, with its own baseline run just before it.
+3. **Campaign report** (target: 1,000,000 recipients at most 2x the time of 1,000):
+   :func:`smscope.reports.campaign.campaign_report` in a fresh session, best of 5, for
+   a campaign of 1,000 messages and for the large campaign of (1), alternately.
+
+Progress goes to stderr, the tables to stdout. The exit status is 0 whatever the
+figures (a measurement, not a test); non-zero only if a part could not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import gc
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, cast
+
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Index,
+    MetaData,
+    Table,
+    UniqueConstraint,
+    func,
+    insert,
+    select,
+)
+
+from smscope.app import Smscope
+from smscope.campaigns import service
+from smscope.campaigns.worker import Worker
+from smscope.config import Config
+from smscope.connectors.registry import add_connector
+from smscope.contacts import book
+from smscope.db import Database
+from smscope.db.tables import Campaign, CampaignList, Connector, Contact, ListMember, Message
+from smscope.db.tables import Receipt as ReceiptRow
+from smscope.pricing import CreditBank, PriceTable
+from smscope.receipts.ingest import IngestResult
+from smscope.reports.campaign import campaign_report
+from smscope.smpp.client import SMPPClient
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# ----------------------------------------------------------------------------- targets
+
+TARGET_FANOUT_RECIPIENTS = 1_000_000
+TARGET_FANOUT_SECONDS = 60.0  # for TARGET_FANOUT_RECIPIENTS, at most
+TARGET_RECEIPTS_PER_S = 20_000  # at least, SQLite
+TARGET_REPORT_RATIO = 2.0  # large / small report time, at most
+SMALL_CAMPAIGN = 1_000
+REPORT_REPEATS = 5
+
+SENDER = "SHOP"
+#: GSM 7-bit, one segment once rendered: one message = one part = one receipt
+TEMPLATE = "Bonjour {first_name}, votre commande est expédiée. STOP au 36180"
+SYSTEM_ID, PASSWORD = "bench", "bench"
+BASELINE_CHUNK = 5000  # rows per executemany, as fan_out's CHUNK
+
+
+def say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def verdict(ok: bool) -> str:
+    return "ok" if ok else "BELOW TARGET"
+
+
+# ----------------------------------------------------------------------------- data
+
+
+def number_of(i: int) -> str:
+    return f"+336{i:08d}"  # French mobile numbers, all different
+
+
+def first_name_of(i: int) -> str:
+    return f"Client{i}"
+
+
+def build_contacts(db: Database, list_name: str, start: int, count: int,
+                   chunk: int = 50_000) -> None:
+    """``count`` contacts (numbers ``start``…) in list ``list_name``: bulk Core inserts."""
+    now = datetime.now(UTC)
+    contacts = cast(Table, Contact.__table__)
+    members = cast(Table, ListMember.__table__)
+    with db.transaction() as session:
+        target = book.get_or_create_list(session, list_name)
+        conn = session.connection()
+        for first in range(start, start + count, chunk):
+            last = min(first + chunk, start + count)
+            ids = conn.execute(insert(contacts).returning(contacts.c.id), [
+                {"number": number_of(i), "region": "FR", "first_name": first_name_of(i),
+                 "last_name": "Martin", "fields": {}, "state": "active",
+                 "created_at": now, "updated_at": now}
+                for i in range(first, last)]).scalars().all()
+            conn.execute(insert(members), [{"list_id": target.id, "contact_id": i,
+                                            "added_at": now} for i in ids])
+            if count >= 200_000 and (last - start) % 200_000 == 0:
+                say(f"    {last - start:,} contacts")
+
+
+def prepare_campaign(db: Database, config: Config, *, list_name: str, name: str,
+                     text: str, credits: int, port: int = 2775, window: int = 100,
+                     connector: str = "operator") -> int:
+    """A draft transactional campaign to ``list_name`` through an SMPP connector."""
+    now = datetime.now(UTC)
+    with db.transaction() as session:
+        CreditBank(session).add(credits, note="benchmark")
+        if session.scalar(select(Connector.id).where(Connector.name == connector)) is None:
+            add_connector(session, connector, "smpp", {
+                "host": "127.0.0.1", "port": port, "system_id": SYSTEM_ID,
+                "password": PASSWORD, "window": window, "id_format": "hex"})
+        campaign = service.create_campaign(
+            session, name=name, sender=SENDER, text=text, config=config, now=now,
+            lists=[list_name], type_="transactional", connector=connector)
+        return campaign.id
+
+
+def send(db: Database, config: Config, campaign_id: int) -> tuple[float, int]:
+    """``service.send`` (the fan-out) in one transaction; (seconds, recipients)."""
+    start = time.perf_counter()
+    with db.transaction() as session:
+        campaign = service.send(session, campaign_id, config=config, prices=PriceTable(),
+                                now=datetime.now(UTC))
+        recipients = campaign.recipients
+    return time.perf_counter() - start, recipients
+
+
+# ----------------------------------------------------------------------------- 1. fan-out
+
+
+def baseline_table(db: Database) -> Table:
+    """A throwaway table with the columns, indexes and foreign keys of ``messages``."""
+    source = cast(Table, Message.__table__)
+    metadata = MetaData()
+    columns = [
+        Column(c.name, c.type, *[ForeignKey(fk.column) for fk in c.foreign_keys],
+               primary_key=c.primary_key, nullable=c.nullable)
+        for c in source.columns
+    ]
+    table = Table("bench_messages", metadata, *columns)
+    for index in source.indexes:
+        Index(f"bench_{index.name}", *[table.c[c.name] for c in index.columns],
+              unique=bool(index.unique))
+    for constraint in source.constraints:
+        if isinstance(constraint, UniqueConstraint):
+            table.append_constraint(UniqueConstraint(
+                *[c.name for c in constraint.columns], name=f"bench_{constraint.name}"))
+    metadata.drop_all(db.engine)
+    metadata.create_all(db.engine)
+    return table
+
+
+def baseline_insert(db: Database, table: Table, count: int, *, campaign_id: int,
+                    connector_id: int, list_id: int, first_contact: int) -> float:
+    """``count`` rows into ``table`` with a bare ``executemany``; seconds to commit."""
+    names = [c.name for c in table.columns if c.name != "id"]
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    constant = {
+        "campaign_id": campaign_id, "kind": "campaign", "region": "FR", "sender": SENDER,
+        "text_hash": "0" * 32, "encoding": "gsm7", "segments": 1, "credits": 0,
+        "connector_id": connector_id, "list_ids": f"[{list_id}]", "status": "queued",
+        "category": "pending", "status_is_guess": 0, "status_updated_at": stamp,
+        "created_at": stamp, "attempts": 0, "in_doubt": 0,
+    }
+    at = {name: n for n, name in enumerate(names)}
+    template = [constant.get(name) for name in names]
+    i_contact, i_number, i_text = at["contact_id"], at["number"], at["text"]
+    sql = (f"INSERT INTO {table.name} ({', '.join(names)}) "
+           f"VALUES ({', '.join('?' for _ in names)})")
+    start = time.perf_counter()
+    with db.transaction() as session:
+        cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
+        for first in range(0, count, BASELINE_CHUNK):
+            rows = []
+            for i in range(first, min(first + BASELINE_CHUNK, count)):
+                row = list(template)
+                row[i_contact] = first_contact + i
+                row[i_number] = number_of(i)
+                row[i_text] = TEMPLATE.replace("{first_name}", first_name_of(i))
+                rows.append(row)
+            cursor.executemany(sql, rows)
+        cursor.close()
+    return time.perf_counter() - start
+
+
+@dataclass
+class FanOutFigures:
+    recipients: int
+    seconds: float
+    baseline_seconds: float
+    by_status: dict[str, int] = field(default_factory=dict)
+
+
+def part_fanout(db: Database, config: Config, recipients: int,
+                profile: Path | None) -> tuple[FanOutFigures, int, int]:
+    """Figure 1; returns it and the ids of the large and the small campaign."""
+    say(f"1. fan-out: writing {recipients:,} + {SMALL_CAMPAIGN:,} contacts (not timed) …")
+    start = time.perf_counter()
+    build_contacts(db, "large", 0, recipients)
+    build_contacts(db, "small", recipients, SMALL_CAMPAIGN)
+    say(f"   contacts written in {time.perf_counter() - start:.1f} s")
+    large = prepare_campaign(db, config, list_name="large", name="Large", text=TEMPLATE,
+                             credits=2 * recipients + 2 * SMALL_CAMPAIGN)
+    with db.session() as session:
+        connector_id = session.scalar(select(Connector.id))
+        list_id = session.scalar(select(CampaignList.list_id)
+                                 .where(CampaignList.campaign_id == large))
+        first_contact = session.scalar(select(func.min(ListMember.contact_id))
+                                       .where(ListMember.list_id == list_id))
+    say(f"   baseline: bare executemany of {recipients:,} rows into a copy of messages …")
+    table = baseline_table(db)
+    gc.collect()
+    base = baseline_insert(db, table, recipients, campaign_id=large,
+                           connector_id=int(connector_id or 0), list_id=int(list_id or 0),
+                           first_contact=int(first_contact or 0))
+    say(f"   {base:.1f} s")
+    say(f"   fan-out: service.send of a {recipients:,}-recipient campaign …")
+    gc.collect()
+    if profile is not None:
+        profiler = cProfile.Profile()
+        seconds, sent = profiler.runcall(send, db, config, large)
+        profiler.dump_stats(profile / "fanout.prof")
+        say(f"   profile written to {profile / 'fanout.prof'}")
+    else:
+        seconds, sent = send(db, config, large)
+    with db.session() as session:
+        rows = session.execute(select(Message.status, func.count())
+                               .where(Message.campaign_id == large)
+                               .group_by(Message.status)).all()
+        by_status = {status: n for status, n in rows}
+        state = session.scalar(select(Campaign.state).where(Campaign.id == large))
+    say(f"   {seconds:.1f} s: {sent:,} recipients, campaign {state}, {by_status}")
+    # the small campaign for figure 3 (other text: not a duplicate of the large one)
+    small = prepare_campaign(db, config, list_name="small", name="Small",
+                             text=TEMPLATE + ".", credits=1)
+    send(db, config, small)
+    return FanOutFigures(sent, seconds, base, by_status), large, small
+
+
+# ----------------------------------------------------------------------------- 3. report
+
+
+def part_report(db: Database, large: int, small: int) -> dict[str, list[float]]:
+    say(f"3. campaign report: best of {REPORT_REPEATS}, alternately …")
+    times: dict[str, list[float]] = {"small": [], "large": []}
+    for _ in range(REPORT_REPEATS):
+        for key, campaign_id in (("small", small), ("large", large)):
+            start = time.perf_counter()
+            with db.session() as session:
+                report = campaign_report(session, campaign_id)
+            times[key].append(time.perf_counter() - start)
+            assert report["recipients"] > 0
+    return times
+
+
+# ----------------------------------------------------------------------------- 2. receipts
+
+
+@contextmanager
+def simulator(folder: Path) -> Iterator[int]:
+    """``smscope simulator --profile instant`` on a free port, in its own process."""
+    log = folder / "simulator.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "smscope", "simulator", "--port", "0", "--profile",
+             "instant", "--system-id", SYSTEM_ID, "--password", PASSWORD],
+            stdout=out, stderr=out, stdin=subprocess.DEVNULL, cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 30
+        while "listening on " not in log.read_text():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"the simulator did not start: {log.read_text()[-500:]}")
+            time.sleep(0.05)
+        line = log.read_text().split("listening on ", 1)[1]
+        yield int(line.split()[0].rsplit(":", 1)[1])
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@dataclass
+class Arrivals:
+    """When receipts were stored (or acknowledged), batch by batch."""
+
+    expected: int
+    start: float = 0.0
+    first: float = 0.0  # end of the first batch
+    first_count: int = 0
+    last: float = 0.0
+    count: int = 0
+    batches: int = 0
+
+    def add(self, count: int) -> None:
+        now = time.perf_counter()
+        if not self.count and count:
+            self.first, self.first_count = now, count
+        self.count += count
+        self.batches += 1
+        if count:
+            self.last = now
+
+    def rate(self) -> float:
+        """Receipts/s from the first batch to the last (those after the first)."""
+        span = self.last - self.first
+        return (self.count - self.first_count) / span if span > 0 else 0.0
+
+    def rate_from_start(self) -> float:
+        span = self.last - self.start
+        return self.count / span if span > 0 else 0.0
+
+    @property
+    def seconds(self) -> float:
+        return self.last - self.first
+
+
+async def _baseline_client(port: int, count: int, window: int) -> Arrivals:
+    arrivals = Arrivals(count)
+    all_in = asyncio.Event()
+
+    async def on_receipts(batch: list[Any]) -> None:
+        arrivals.add(len(batch))
+        if arrivals.count >= count:
+            all_in.set()
+
+    client = SMPPClient("127.0.0.1", port, SYSTEM_ID, PASSWORD, window=window,
+                        on_receipts=on_receipts)
+    await client.connect()
+    numbers = iter(range(count))
+    failed = 0
+
+    async def sender() -> None:
+        nonlocal failed
+        for i in numbers:
+            text = TEMPLATE.replace("{first_name}", first_name_of(i))
+            result = await client.submit(text, SENDER, number_of(i))
+            failed += not result.ok
+
+    arrivals.start = time.perf_counter()
+    await asyncio.gather(*(sender() for _ in range(window * 2)))
+    try:
+        await asyncio.wait_for(all_in.wait(), max(120.0, count / 500))
+    except TimeoutError:
+        say(f"   baseline: only {arrivals.count:,} of {count:,} receipts arrived")
+    await client.close()
+    if failed:
+        say(f"   baseline: {failed:,} submits failed")
+    return arrivals
+
+
+class _TimedWorker(Worker):
+    """The real worker; only notes when each batch of receipts is committed."""
+
+    def __init__(self, app: Smscope, arrivals: Arrivals, **kwargs: Any) -> None:
+        super().__init__(app, **kwargs)
+        self.arrivals = arrivals
+
+    async def open(self) -> None:
+        await super().open()
+        self.arrivals.start = time.perf_counter()
+
+    def _handler(self, store: Callable[[list[Any]], Any]) -> Any:
+        def timed(batch: list[Any]) -> Any:
+            result = store(batch)
+            if isinstance(result, IngestResult):
+                self.arrivals.add(result.stored)
+            return result
+        return super()._handler(timed)
+
+
+async def _run_worker(app: Smscope, campaign_id: int, count: int,
+                      profile: Path | None, label: str) -> Arrivals:
+    arrivals = Arrivals(count)
+    worker = _TimedWorker(app, arrivals, campaign_id=campaign_id)
+    stop = asyncio.Event()
+    profilers: list[cProfile.Profile] = []
+    if profile is not None:
+        # cProfile sees one thread: one profiler in the worker's database thread, one
+        # in this (the event loop's) thread
+        db_profiler, loop_profiler = cProfile.Profile(), cProfile.Profile()
+        worker._db.submit(db_profiler.enable).result()
+        loop_profiler.enable()
+        profilers = [db_profiler, loop_profiler]
+
+    async def watch() -> None:
+        idle_since, seen = time.monotonic(), -1
+        while arrivals.count < count:
+            await asyncio.sleep(0.02)
+            if arrivals.count != seen:
+                idle_since, seen = time.monotonic(), arrivals.count
+            elif time.monotonic() - idle_since > 60:
+                say(f"   {label}: no receipt for 60 s, stopping at {arrivals.count:,}")
+                break
+        stop.set()
+
+    watcher = asyncio.create_task(watch())
+    await worker.run(stop)
+    await watcher
+    if profile is not None and profilers:
+        db_profiler, loop_profiler = profilers
+        loop_profiler.disable()
+        db_profiler.disable()  # the worker's thread has ended; its stats are kept
+        db_profiler.dump_stats(profile / f"receipts-{label}-db-thread.prof")
+        loop_profiler.dump_stats(profile / f"receipts-{label}-loop.prof")
+        say(f"   profiles written to {profile}/receipts-{label}-*.prof")
+    return arrivals
+
+
+@dataclass
+class ReceiptFigures:
+    backend: str
+    baseline: Arrivals
+    worker: Arrivals
+    stored_rows: int
+    received: int
+
+
+def part_receipts(url: str, label: str, folder: Path, count: int, window: int,
+                  profile: Path | None) -> ReceiptFigures:
+    config = Config(database_url=url, default_region="FR")
+    app = Smscope(config)
+    db = app.db
+    with simulator(folder) as port:
+        say(f"2. receipts ({label}): {count:,} contacts and a campaign (not timed) …")
+        build_contacts(db, "receipts", 0, count)
+        campaign_id = prepare_campaign(db, config, list_name="receipts", name="Receipts",
+                                       text=TEMPLATE, credits=2 * count, port=port,
+                                       window=window)
+        send(db, config, campaign_id)
+        say(f"   baseline: SMPPClient, window {window}, receipts only acknowledged …")
+        gc.collect()
+        base = asyncio.run(_baseline_client(port, count, window))
+        say(f"   {base.count:,} receipts, {base.rate():,.0f}/s")
+        say(f"   worker: Worker + Ingest.receipts on {label} …")
+        gc.collect()
+        got = asyncio.run(_run_worker(app, campaign_id, count, profile, label))
+        say(f"   {got.count:,} receipts stored in {got.batches:,} batches, "
+            f"{got.rate():,.0f}/s")
+    with db.session() as session:
+        stored = session.scalar(select(func.count()).select_from(ReceiptRow)) or 0
+        report = campaign_report(session, campaign_id)
+    app.close()
+    return ReceiptFigures(label, base, got, int(stored), int(report["statuses"]["received"]))
+
+
+# ----------------------------------------------------------------------------- report
+
+
+def print_fanout(f: FanOutFigures) -> None:
+    print(f"\n1. Fan-out of a {f.recipients:,}-recipient campaign, SQLite "
+          f"{sqlite3.sqlite_version}\n")
+    print(f"{'measure':<52} {'rows':>10} {'seconds':>9} {'rows/s':>10}")
+    for name, seconds in (("baseline: bare executemany into a copy of messages",
+                           f.baseline_seconds),
+                          ("fan-out: service.send (fan_out, one transaction)", f.seconds)):
+        print(f"{name:<52} {f.recipients:>10,} {seconds:>9.1f} "
+              f"{f.recipients / seconds:>10,.0f}")
+    ratio = f.seconds / f.baseline_seconds
+    print(f"{'ratio fan-out / baseline (time)':<52} {'':>10} {ratio:>9.2f}")
+    scaled = f.seconds * TARGET_FANOUT_RECIPIENTS / f.recipients
+    note = "" if f.recipients == TARGET_FANOUT_RECIPIENTS else (
+        f" (extrapolated linearly from {f.recipients:,} recipients)")
+    print(f"target: {TARGET_FANOUT_RECIPIENTS:,} recipients in <= {TARGET_FANOUT_SECONDS:g} s: "
+          f"{scaled:.1f} s{note}: {verdict(scaled <= TARGET_FANOUT_SECONDS)}")
+    print(f"statuses: {', '.join(f'{k} {v:,}' for k, v in sorted(f.by_status.items()))}")
+
+
+def print_receipts(figures: list[ReceiptFigures], window: int) -> None:
+    count = figures[0].worker.expected
+    print(f"\n2. Receipts end to end: {count:,} one-part messages, smscope simulator "
+          f"(instant profile) in another process, window {window}\n")
+    print(f"{'measure':<44} {'receipts':>9} {'first->last s':>14} {'receipts/s':>11} "
+          f"{'from start/s':>13}")
+    for f in figures:
+        for name, a in ((f"baseline ({f.backend} run): SMPPClient, no-op", f.baseline),
+                        (f"Worker + Ingest.receipts, {f.backend}", f.worker)):
+            print(f"{name:<44} {a.count:>9,} {a.seconds:>14.2f} {a.rate():>11,.0f} "
+                  f"{a.rate_from_start():>13,.0f}")
+    for f in figures:
+        ratio = f.worker.rate() / f.baseline.rate() if f.baseline.rate() else 0.0
+        print(f"{f'ratio worker / baseline, {f.backend}':<44} {'':>9} {'':>14} "
+              f"{ratio:>11.2f}")
+    for f in figures:
+        ok = f.worker.rate() >= TARGET_RECEIPTS_PER_S
+        target = "target" if f.backend == "SQLite" else "for information, target (SQLite)"
+        print(f"{target}: >= {TARGET_RECEIPTS_PER_S:,} receipts/s on {f.backend}: "
+              f"{f.worker.rate():,.0f}/s: {verdict(ok)}")
+        if f.stored_rows != count or f.received != count:
+            print(f"  {f.backend}: {f.stored_rows:,} receipts rows, {f.received:,} messages "
+                  f"received, of {count:,}: INCOMPLETE")
+        else:
+            print(f"  {f.backend}: all {count:,} receipts stored and every message "
+                  "'received'")
+
+
+def print_report(times: dict[str, list[float]], large: int) -> None:
+    best = {k: min(v) for k, v in times.items()}
+    print(f"\n3. campaign_report, best of {REPORT_REPEATS} (fresh session each), SQLite\n")
+    print(f"{'campaign':<30} {'recipients':>11} {'best ms':>9} {'median ms':>10}")
+    for key, recipients in (("small", SMALL_CAMPAIGN), ("large", large)):
+        median = sorted(times[key])[len(times[key]) // 2]
+        print(f"{key:<30} {recipients:>11,} {best[key] * 1000:>9.2f} {median * 1000:>10.2f}")
+    ratio = best["large"] / best["small"]
+    print(f"{'ratio large / small':<30} {'':>11} {ratio:>9.2f}")
+    print(f"target: ratio <= {TARGET_REPORT_RATIO:g}: {verdict(ratio <= TARGET_REPORT_RATIO)}")
+
+
+# ----------------------------------------------------------------------------- main
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--recipients", type=int, default=1_000_000,
+                        help="recipients of the fan-out campaign (1,000,000)")
+    parser.add_argument("--receipts", type=int, default=100_000,
+                        help="messages of the receipts campaign (100,000)")
+    parser.add_argument("--window", type=int, default=100,
+                        help="SMPP window of the connector and of the baseline (100)")
+    parser.add_argument("--postgres", metavar="URL",
+                        help="also run the receipts figure on this (empty) PostgreSQL "
+                             "database")
+    parser.add_argument("--only", default="123",
+                        help="figures to run, e.g. '2' or '13' (3 needs 1's campaign, so "
+                             "it runs 1 too)")
+    parser.add_argument("--dir", help="folder for the temporary files (system default)")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the SQLite databases and print where they are")
+    parser.add_argument("--profile", metavar="DIR",
+                        help="run the fan-out and the worker under cProfile and write "
+                             ".prof files to DIR (slower: figures are then not comparable)")
+    args = parser.parse_args(argv)
+    if args.recipients < 1 or args.receipts < 1 or args.window < 1:
+        parser.error("--recipients, --receipts and --window must be at least 1")
+    profile = Path(args.profile).resolve() if args.profile else None
+    if profile is not None:
+        profile.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="smscope-bench-campaigns-", dir=args.dir))
+    status = 0
+    try:
+        fan: FanOutFigures | None = None
+        times: dict[str, list[float]] | None = None
+        receipts: list[ReceiptFigures] = []
+        if "1" in args.only or "3" in args.only:
+            url = f"sqlite:///{folder / 'fanout.db'}"
+            config = Config(database_url=url, default_region="FR")
+            db = Database(url)
+            db.ensure_schema()
+            fan, large, small = part_fanout(db, config, args.recipients, profile)
+            if "3" in args.only:
+                times = part_report(db, large, small)
+            db.dispose()
+        if "2" in args.only:
+            receipts.append(part_receipts(f"sqlite:///{folder / 'receipts.db'}", "SQLite",
+                                          folder, args.receipts, args.window, profile))
+            if args.postgres:
+                try:
+                    receipts.append(part_receipts(args.postgres, "PostgreSQL", folder,
+                                                  args.receipts, args.window, profile))
+                except Exception as exc:  # report the SQLite figures anyway
+                    say(f"   PostgreSQL run failed: {type(exc).__name__}: {exc}")
+                    status = 1
+        if fan is not None:
+            print_fanout(fan)
+        if receipts:
+            print_receipts(receipts, args.window)
+            if not args.postgres:
+                print("PostgreSQL: skipped (give --postgres URL of an empty database)")
+            elif len(receipts) == 1:
+                print("PostgreSQL: the run failed (see stderr)")
+        if times is not None and fan is not None:
+            print_report(times, fan.recipients)
+        if args.keep:
+            print(f"\nkept: {folder}")
+    finally:
+        if not args.keep:
+            shutil.rmtree(folder, ignore_errors=True)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
