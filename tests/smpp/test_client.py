@@ -6,7 +6,7 @@ import asyncio
 import socket
 import struct
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -34,15 +34,10 @@ from smscope.smpp.client import (
 )
 from smscope.smpp.constants import CommandId
 from tests.smpp.fake_smsc import FakeSMSC
+from tests.support.aio import run
 
 LONG = "x" * 400  # 3 parts of 153 GSM septets with an 8-bit UDH
 
-
-def run(body: Callable[[], Awaitable[None]], timeout: float = 15.0) -> None:
-    async def main() -> None:
-        await asyncio.wait_for(body(), timeout)
-
-    asyncio.run(main())
 
 
 @asynccontextmanager

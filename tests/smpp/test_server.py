@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import struct
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -40,25 +40,13 @@ from smscope.smpp.server import (
     SMPPServerError,
     SubmitAnswer,
 )
+from tests.support.aio import run, until
 
 _S = CommandStatus
 LONG = "x" * 400  # 3 parts of 153 GSM septets with an 8-bit UDH
 WAIT = 5.0
 
 
-def run(body: Callable[[], Awaitable[None]], timeout: float = 10.0) -> None:
-    async def main() -> None:
-        await asyncio.wait_for(body(), timeout)
-
-    asyncio.run(main())
-
-
-async def until(predicate: Callable[[], bool], timeout: float = WAIT) -> None:
-    async def loop() -> None:
-        while not predicate():
-            await asyncio.sleep(0.005)
-
-    await asyncio.wait_for(loop(), timeout)
 
 
 class Recorder(ServerHandler):
