@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from smscope.db.sql import dialect_insert
+from smscope.db.sql import dialect_insert, table_of
 from smscope.db.tables import Counter
 
 __all__ = ["ACCEPTED_COUNTER", "ALL_LISTS", "COST_COUNTER", "Tally", "read_counters"]
@@ -63,11 +63,12 @@ class Tally:
         self.deltas.clear()
         if not rows:
             return
-        insert = dialect_insert(session)(Counter)
+        table = table_of(Counter)
+        insert = dialect_insert(session)(table)
         session.execute(
             insert.on_conflict_do_update(
                 index_elements=["campaign_id", "list_id", "name", "shard"],
-                set_={"value": Counter.value + insert.excluded.value},
+                set_={"value": table.c.value + insert.excluded.value},
             ),
             rows,
         )

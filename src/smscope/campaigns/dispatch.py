@@ -33,7 +33,7 @@ from smscope.campaigns.counters import ACCEPTED_COUNTER, COST_COUNTER, Tally
 from smscope.campaigns.outcomes import MESSAGE_COLUMNS, Outcomes
 from smscope.campaigns.suspension import check_campaigns
 from smscope.config import Config
-from smscope.db.sql import is_postgresql, update_by_id
+from smscope.db.sql import is_postgresql, table_of, update_by_id
 from smscope.db.tables import Campaign, CreditReservation, Message, MessagePart
 from smscope.db.types import to_credit_units
 from smscope.errors import InsufficientCreditError
@@ -257,8 +257,9 @@ def record(session: Session, items: Sequence[Claimed], results: Sequence[SubmitR
         updates.append({"_id": item["id"], **{k: item[k] for k in _RECORD_COLUMNS}})
     if part_rows:
         # the batch's parts in one INSERT … RETURNING, ids in the order of the rows
+        parts_table = table_of(MessagePart)
         ids = session.execute(
-            insert(MessagePart).returning(MessagePart.id, sort_by_parameter_order=True),
+            insert(parts_table).returning(parts_table.c.id, sort_by_parameter_order=True),
             part_rows).scalars().all()
         for row, part_id in zip(part_rows, ids, strict=True):
             new_parts.append({"id": part_id, **row, "error_code": None})

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from smscope import numbers, text
 from smscope.campaigns.counters import Tally
 from smscope.config import Config
+from smscope.db.sql import table_of
 from smscope.db.tables import BlacklistEntry, Campaign, CampaignList, Contact, ListMember, Message
 from smscope.errors import InvalidNumberError
 from smscope.pricing import CreditBank, PriceTable
@@ -205,7 +206,7 @@ def fan_out(session: Session, campaign: Campaign, *, config: Config, prices: Pri
             })
             tally.move(campaign.id, r.list_ids, None, status.value)
             result.by_status[status.value] = result.by_status.get(status.value, 0) + 1
-        session.execute(insert(Message), rows)
+        session.execute(insert(table_of(Message)), rows)
         result.recipients += len(rows)
     if total_cost > 0:
         result.reservation_id = bank.reserve(total_cost, campaign_id=campaign.id,

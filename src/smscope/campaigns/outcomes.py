@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from smscope.campaigns.counters import Tally
 from smscope.config import Config
 from smscope.contacts import book
-from smscope.db.sql import is_postgresql, update_by_id
+from smscope.db.sql import is_postgresql, table_of, update_by_id
 from smscope.db.tables import Contact, Message, StatusEvent
 from smscope.rules.retry import next_attempt_at
 from smscope.statuses import Category, ContactAction, Status, should_replace
@@ -168,7 +168,7 @@ class Outcomes:
                           for msg_id, msg in self._updates.items()])
             self._updates.clear()
         if self._events:
-            session.execute(insert(StatusEvent), self._events)
+            session.execute(insert(table_of(StatusEvent)), self._events)
             self._events.clear()
         for contact_id, message_id, reason in self._hygiene:
             contact = session.get(Contact, contact_id)

@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-__all__ = ["dialect_insert", "insert_ignore", "is_postgresql", "update_by_id"]
+__all__ = ["dialect_insert", "insert_ignore", "is_postgresql", "table_of", "update_by_id"]
 
 
 def is_postgresql(session: Session) -> bool:
@@ -27,13 +27,20 @@ def insert_ignore(session: Session, model: Any, keys: Sequence[str]) -> Any:
     return dialect_insert(session)(model).on_conflict_do_nothing(index_elements=list(keys))
 
 
+def table_of(model: Any) -> Table:
+    """The Core table of a mapped class. Bulk statements on the table skip the ORM's
+    per-row bookkeeping, which costs more than the database on hot paths (fan-out,
+    dispatch, receipts)."""
+    return cast(Table, model.__table__)
+
+
 def update_by_id(session: Session, model: Any, columns: Sequence[str],
                  rows: Sequence[dict[str, Any]]) -> None:
     """``UPDATE <model> SET col = :col, … WHERE id = :_id`` for each row, in one
     executemany (Core, so the ORM does not load or track the rows)."""
     if not rows:
         return
-    table = cast(Table, model.__table__)
+    table = table_of(model)
     session.execute(
         update(table).where(table.c.id == bindparam("_id"))
         .values({name: bindparam(name) for name in columns}),

@@ -38,7 +38,7 @@ from smscope.campaigns.suspension import check_campaigns
 from smscope.config import Config
 from smscope.contacts import blacklist
 from smscope.db import Database
-from smscope.db.sql import dialect_insert, update_by_id
+from smscope.db.sql import dialect_insert, table_of, update_by_id
 from smscope.db.tables import Message, MessagePart, Reply
 from smscope.db.tables import Receipt as ReceiptRow
 from smscope.db.types import utcnow
@@ -186,9 +186,10 @@ class Ingest:
 
     def _insert(self, session: Session, incoming: list[_Incoming]) -> list[_Incoming]:
         """Insert the receipts not stored before; those, with their new ids."""
-        stmt = (dialect_insert(session)(ReceiptRow)
+        table = table_of(ReceiptRow)
+        stmt = (dialect_insert(session)(table)
                 .on_conflict_do_nothing(index_elements=["dedup_key"])
-                .returning(ReceiptRow.id, ReceiptRow.dedup_key))
+                .returning(table.c.id, table.c.dedup_key))
         by_key = {item.row["dedup_key"]: item for item in incoming}
         fresh: list[_Incoming] = []
         for row in session.execute(stmt, [item.row for item in incoming]):
@@ -236,9 +237,10 @@ class Ingest:
                     if (row["number"], row["sender"], row["text"]) not in recent}
             if not rows:
                 return 0
-            stmt = (dialect_insert(session)(Reply)
+            replies = table_of(Reply)
+            stmt = (dialect_insert(session)(replies)
                     .on_conflict_do_nothing(index_elements=["dedup_key"])
-                    .returning(Reply.id, Reply.dedup_key))
+                    .returning(replies.c.id, replies.c.dedup_key))
             fresh = {r.dedup_key: r.id for r in session.execute(stmt, list(rows.values()))}
             outcomes = Outcomes(session, config=self.config, now=now)
             for key, reply_id in fresh.items():
