@@ -465,6 +465,8 @@ class Message(Base):
 
     __table_args__ = (
         Index("ix_messages_campaign_status", "campaign_id", "status", "id"),
+        # a campaign's test sends, listed in its report without scanning its messages
+        Index("ix_messages_campaign_kind", "campaign_id", "kind"),
         Index("ix_messages_dispatch", "status", "next_attempt_at"),
         Index("ix_messages_duplicate", "number", "text_hash", "created_at"),
         Index("ix_messages_created", "created_at", "id"),
