@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -270,7 +270,3 @@ def parse_numbers(lines: Sequence[str], default_region: str | None) -> list[dict
             out.append({"raw": raw, "reason": exc.reason if hasattr(exc, "reason") else str(exc)})
     return out
 
-
-def validity_of(campaign: Campaign, config: Config) -> timedelta:
-    seconds = (campaign.options or {}).get("validity_seconds")
-    return timedelta(seconds=float(seconds)) if seconds else config.validity.default

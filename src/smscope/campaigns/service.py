@@ -50,8 +50,6 @@ __all__ = [
 ]
 
 TYPES = ("marketing", "transactional")
-#: states in which a campaign's messages may be submitted
-ACTIVE_STATES = ("sending",)
 FINAL_STATES = ("completed", "cancelled")
 _ALPHANUMERIC_SENDER = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ._&-]{1,11}$")
 _NUMERIC_SENDER = re.compile(r"^\+?[0-9]{3,15}$")

@@ -36,7 +36,7 @@ from smscope.campaigns import dispatch, service
 from smscope.campaigns.dispatch import Claimed
 from smscope.connectors.registry import settings_of, sync_config_connectors
 from smscope.connectors.session import ConnectorInfo, ConnectorSession
-from smscope.db.tables import Campaign, Connector
+from smscope.db.tables import Connector
 from smscope.db.types import utcnow
 from smscope.errors import SmscopeError
 from smscope.receipts.ingest import Ingest
@@ -210,11 +210,3 @@ class Worker:
                               mapping=info.mapping, config=config, now=now)
         with self.app.db.transaction() as session:
             service.complete_finished(session, now=now)
-
-    # -- progress ---------------------------------------------------------------------
-
-    def campaign_state(self, campaign_id: int) -> str:
-        with self.app.db.session() as session:
-            state = session.scalar(select(Campaign.state).where(Campaign.id == campaign_id))
-            return str(state)
-
