@@ -217,3 +217,18 @@ def test_stale_orphan_receipts_are_reported(smscope: Cli, tmp_path: Path) -> Non
     assert "1 receipt has waited more than 30m" in one.out
     bad = smscope("receipts", "orphans", "--older-than", "soon")
     assert bad.code == 2 and "--older-than" in bad.err
+
+
+def test_every_distinct_bad_number_is_a_recipient_even_when_they_start_alike(
+        smscope: Cli, tmp_path: Path) -> None:
+    setup_book(smscope, tmp_path, count=1)
+    smscope("connector", "add", "sim", "--simulator", "--profile", "instant")
+    (tmp_path / "bad.txt").write_text(
+        "+33 6 12 34 56 78 90 (1)\n+33 6 12 34 56 78 90 (2)\n+33 6 12 34 56 78 90 (1)\n",
+        encoding="utf-8")
+    created = smscope("campaign", "create", "--name", "N", "--sender", "SHOP", "--text", "Hi",
+                      "--list", "clients", "--numbers", "bad.txt", "--type", "transactional",
+                      "--json").json()
+    report = smscope("campaign", "send", str(created["id"]), "--wait", "--json").json()
+    assert report["recipients"] == 3
+    assert report["statuses"]["invalid_number"] == 2

@@ -68,6 +68,12 @@ class _Recipient:
     state: str = "active"
     list_ids: list[int] = field(default_factory=list)
     invalid_reason: str | None = None
+    #: what makes two recipients the same: the E.164 number, or the whole raw text of
+    #: an invalid one (``number`` keeps only what fits the column)
+    key: str = ""
+
+    def __post_init__(self) -> None:
+        self.key = self.key or self.number
 
 
 def _from_lists(session: Session, campaign_id: int) -> Iterator[_Recipient]:
@@ -110,8 +116,10 @@ def _from_numbers(session: Session, entries: Sequence[dict[str, Any]]) -> Iterat
         for entry in chunk:
             number = entry.get("number")
             if not number:
-                yield _Recipient(number=str(entry.get("raw", ""))[:16],
-                                 invalid_reason=entry.get("reason") or "invalid number")
+                raw = str(entry.get("raw", ""))
+                reason = entry.get("reason") or "invalid number"
+                yield _Recipient(number=raw[:16], key=f"raw:{raw}",
+                                 invalid_reason=f"{reason} ({raw!r})"[:500])
                 continue
             row = contacts.get(number)
             if row is None:
@@ -127,9 +135,9 @@ def _from_numbers(session: Session, entries: Sequence[dict[str, Any]]) -> Iterat
 def _distinct(recipients: Iterator[_Recipient]) -> Iterator[_Recipient]:
     seen: set[str] = set()
     for recipient in recipients:
-        if recipient.number in seen:
+        if recipient.key in seen:
             continue
-        seen.add(recipient.number)
+        seen.add(recipient.key)
         yield recipient
 
 
