@@ -217,8 +217,8 @@ def campaign_create(
         if validity_period <= timedelta(0):
             raise UsageError("--validity must be positive")
     with smscope.db.transaction() as session:
+        registry.sync_config_connectors(session, config)
         if connector is None:
-            registry.sync_config_connectors(session, config)
             known = registry.list_connectors(session)
             if len(known) == 1:
                 connector = known[0].name

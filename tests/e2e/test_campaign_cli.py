@@ -232,3 +232,18 @@ def test_every_distinct_bad_number_is_a_recipient_even_when_they_start_alike(
     report = smscope("campaign", "send", str(created["id"]), "--wait", "--json").json()
     assert report["recipients"] == 3
     assert report["statuses"]["invalid_number"] == 2
+
+
+def test_a_connector_of_the_configuration_file_can_be_named_at_create(
+        smscope: Cli, tmp_path: Path) -> None:
+    setup_book(smscope, tmp_path, count=2)
+    (tmp_path / "smscope.toml").write_text(
+        '[connectors.filed]\ntype = "simulator"\nprofile = "instant"\n', encoding="utf-8")
+    created = smscope("campaign", "create", "--name", "N", "--sender", "SHOP", "--text", "Hi",
+                      "--list", "clients", "--type", "transactional", "--connector", "filed",
+                      "--json")
+    assert created.code == 0, created.err
+    report = smscope("campaign", "send", str(created.json()["id"]), "--wait", "--json").json()
+    assert report["connector"] == "filed" and report["statuses"]["received"] == 2
+    listed = smscope("connector", "list", "--json").json()
+    assert [(c["name"], c["source"]) for c in listed["items"]] == [("filed", "config")]
