@@ -76,8 +76,9 @@ def _figures(counters: dict[str, int]) -> dict[str, Any]:
         "cost_credits": from_credit_units(counters.get(COST_COUNTER, 0)),
         "replies": counters.get("replies", 0),
         "stop_replies": stop_replies,
-        "clicks": {"total": counters.get("clicks", 0),
-                   "unique": counters.get("unique_clicks", 0)},
+        # numbers like ``replies``: scripts compare them directly
+        "clicks": counters.get("clicks", 0),
+        "unique_clicks": counters.get("unique_clicks", 0),
     }
 
 
