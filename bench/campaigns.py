@@ -74,6 +74,7 @@ from sqlalchemy import (
     select,
 )
 
+from driver import drive
 from smscope.app import Smscope
 from smscope.campaigns import service
 from smscope.campaigns.worker import Worker
@@ -86,7 +87,6 @@ from smscope.db.tables import Receipt as ReceiptRow
 from smscope.pricing import CreditBank, PriceTable
 from smscope.receipts.ingest import IngestResult
 from smscope.reports.campaign import campaign_report
-from smscope.smpp.client import SMPPClient
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -368,35 +368,17 @@ class Arrivals:
 
 async def _baseline_client(port: int, count: int, window: int) -> Arrivals:
     arrivals = Arrivals(count)
-    all_in = asyncio.Event()
 
-    async def on_receipts(batch: list[Any]) -> None:
-        arrivals.add(len(batch))
-        if arrivals.count >= count:
-            all_in.set()
-
-    client = SMPPClient("127.0.0.1", port, SYSTEM_ID, PASSWORD, window=window,
-                        on_receipts=on_receipts)
-    await client.connect()
-    numbers = iter(range(count))
-    failed = 0
-
-    async def sender() -> None:
-        nonlocal failed
-        for i in numbers:
-            text = TEMPLATE.replace("{first_name}", first_name_of(i))
-            result = await client.submit(text, SENDER, number_of(i))
-            failed += not result.ok
+    def message(i: int) -> tuple[str, str, str]:
+        return TEMPLATE.replace("{first_name}", first_name_of(i)), SENDER, number_of(i)
 
     arrivals.start = time.perf_counter()
-    await asyncio.gather(*(sender() for _ in range(window * 2)))
-    try:
-        await asyncio.wait_for(all_in.wait(), max(120.0, count / 500))
-    except TimeoutError:
-        say(f"   baseline: only {arrivals.count:,} of {count:,} receipts arrived")
-    await client.close()
-    if failed:
-        say(f"   baseline: {failed:,} submits failed")
+    run = await drive(port, SYSTEM_ID, PASSWORD, count, window, message,
+                      timeout=max(120.0, count / 500), on_batch=arrivals.add)
+    if run.received < count:
+        say(f"   baseline: only {run.received:,} of {count:,} receipts arrived")
+    if run.failed:
+        say(f"   baseline: {run.failed:,} submits failed")
     return arrivals
 
 

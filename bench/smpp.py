@@ -37,11 +37,12 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from driver import drive
 
 ROOT = Path(__file__).resolve().parent.parent
 INTEROP = ROOT / "tests" / "interop"
@@ -133,46 +134,16 @@ def npm_client(pairing: str, port: int, count: int, window: int) -> Result:
                   int(data["matched_receipts"]), count)
 
 
-async def _our_client(port: int, count: int, window: int) -> tuple[float, float, int]:
-    from smscope.smpp.client import SMPPClient
-
-    received = 0
-    all_in = asyncio.Event()
-
-    async def on_receipts(batch: list[object]) -> None:
-        nonlocal received
-        received += len(batch)
-        if received >= count:
-            all_in.set()
-
-    client = SMPPClient("127.0.0.1", port, SYSTEM_ID, PASSWORD, window=window,
-                        on_receipts=on_receipts)
-    await client.connect()
-    numbers = iter(range(count))
-    failed = 0
-
-    async def worker() -> None:
-        nonlocal failed
-        for i in numbers:
-            result = await client.submit("Benchmark message", "BENCH", f"+336{i:08d}")
-            failed += not result.ok
-
-    start = time.perf_counter()
-    # more senders than the window, so the window, not the senders, is the limit
-    await asyncio.gather(*(worker() for _ in range(window * 2)))
-    submitted = time.perf_counter() - start
-    with suppress(TimeoutError):
-        await asyncio.wait_for(all_in.wait(), 600)
-    finished = time.perf_counter() - start
-    await client.close()
-    if failed:
-        raise SystemExit(f"{failed} submits failed")
-    return submitted, finished, received
+def _message(i: int) -> tuple[str, str, str]:
+    return "Benchmark message", "BENCH", f"+336{i:08d}"
 
 
 def our_client(pairing: str, port: int, count: int, window: int) -> Result:
-    submitted, finished, received = asyncio.run(_our_client(port, count, window))
-    return Result(pairing, count / submitted, count / finished, finished, received, count)
+    run = asyncio.run(drive(port, SYSTEM_ID, PASSWORD, count, window, _message))
+    if run.failed:
+        raise SystemExit(f"{run.failed} submits failed")
+    return Result(pairing, count / run.submit_seconds, count / run.seconds, run.seconds,
+                  run.received, count)
 
 
 # ----------------------------------------------------------------------------- report

@@ -1,0 +1,61 @@
+"""What two benchmarks share: our SMPPClient submitting ``count`` messages as fast as
+its window allows, with a receipt handler that only counts (and acknowledges)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass
+
+from smscope.smpp.client import SMPPClient
+
+#: the i-th message: (text, sender, destination)
+MessageOf = Callable[[int], tuple[str, str, str]]
+
+
+@dataclass
+class Driven:
+    submit_seconds: float  # first submit_sm to last submit_sm_resp
+    seconds: float  # first submit_sm to last receipt (or the timeout)
+    received: int
+    failed: int
+
+
+async def drive(port: int, system_id: str, password: str, count: int, window: int,
+                message_of: MessageOf, *, timeout: float = 600.0,
+                on_batch: Callable[[int], None] | None = None) -> Driven:
+    """Submit ``count`` messages through a fresh SMPPClient and wait for every receipt."""
+    received = 0
+    all_in = asyncio.Event()
+
+    async def on_receipts(batch: list[object]) -> None:
+        nonlocal received
+        received += len(batch)
+        if on_batch is not None:
+            on_batch(len(batch))
+        if received >= count:
+            all_in.set()
+
+    client = SMPPClient("127.0.0.1", port, system_id, password, window=window,
+                        on_receipts=on_receipts)
+    await client.connect()
+    numbers = iter(range(count))
+    failed = 0
+
+    async def sender() -> None:
+        nonlocal failed
+        for i in numbers:
+            text, source, destination = message_of(i)
+            failed += not (await client.submit(text, source, destination)).ok
+
+    start = time.perf_counter()
+    # more senders than the window, so the window, not the senders, is the limit
+    await asyncio.gather(*(sender() for _ in range(window * 2)))
+    submitted = time.perf_counter() - start
+    with suppress(TimeoutError):
+        await asyncio.wait_for(all_in.wait(), timeout)
+    finished = time.perf_counter() - start
+    await client.close()
+    return Driven(submitted, finished, received, failed)
