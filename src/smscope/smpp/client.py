@@ -25,7 +25,6 @@ import contextlib
 import datetime as dt
 import itertools
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Final, Literal
@@ -33,7 +32,7 @@ from typing import Final, Literal
 from smscope.errors import SmscopeError
 from smscope.receipts.pdu import is_receipt
 from smscope.smpp.constants import RESPONSE_BIT, CommandStatus, status_name
-from smscope.smpp.link import Link, LinkLost
+from smscope.smpp.link import Link, LinkLost, TokenBucket
 from smscope.smpp.pdu import (
     PDU,
     BindReceiver,
@@ -231,28 +230,19 @@ def relative_validity(period: dt.timedelta) -> str:
 # --------------------------------------------------------------------------------------
 
 
-class _TokenBucket:
-    """``rate`` tokens a second, at most ``burst`` saved up; ``acquire`` waits for one."""
+class _Pace:
+    """Submits wait their turn for a token of the :class:`TokenBucket`, in order."""
 
-    def __init__(self, rate: float, burst: float = 1.0) -> None:
+    def __init__(self, rate: float) -> None:
         if rate <= 0:
             raise SMPPError(f"rate must be positive, got {rate}")
-        self.rate = rate
-        self.burst = max(1.0, burst)
-        self._tokens = self.burst
-        self._stamp = time.monotonic()
+        self._bucket = TokenBucket(rate)
         self._lock = asyncio.Lock()
 
     async def acquire(self) -> None:
         async with self._lock:
-            while True:
-                now = time.monotonic()
-                self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
-                self._stamp = now
-                if self._tokens >= 1.0:
-                    self._tokens -= 1.0
-                    return
-                await asyncio.sleep((1.0 - self._tokens) / self.rate)
+            while not self._bucket.take():
+                await asyncio.sleep(self._bucket.wait())
 
 
 # --------------------------------------------------------------------------------------
@@ -391,7 +381,7 @@ class SMPPClient:
         #: (loop time, future) of each submit_sm awaiting its answer, in sending order
         self._deadlines: collections.deque[tuple[float, asyncio.Future[PDU]]] = (
             collections.deque())
-        self._bucket: _TokenBucket | None = None
+        self._bucket: _Pace | None = None
         self._inbox: list[tuple[_Link, Delivered]] = []
         self._room = asyncio.Event()
         self._inbox_event: asyncio.Event | None = None
@@ -411,7 +401,7 @@ class SMPPClient:
             raise SMPPError("this SMPP client is already connected")
         self._window = asyncio.Semaphore(self.window)
         self._loop = asyncio.get_running_loop()
-        self._bucket = _TokenBucket(self.rate) if self.rate else None
+        self._bucket = _Pace(self.rate) if self.rate else None
         self._inbox_event = asyncio.Event()
         self._closed_event = asyncio.Event()
         opened: list[_Link] = []

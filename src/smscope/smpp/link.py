@@ -13,6 +13,7 @@ import contextlib
 import itertools
 import logging
 import socket
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Final
 
@@ -56,6 +57,33 @@ def response_to(pdu_or_id: PDU | int, sequence_number: int, status: int) -> PDU:
     if cls is None:
         return GenericNack(sequence_number=sequence_number, command_status=status)
     return cls(sequence_number=sequence_number, command_status=status)
+
+
+class TokenBucket:
+    """``rate`` tokens a second, at most ``burst`` saved up: the pace of submit_sm, for
+    the client (which waits) and the server (which refuses with ESME_RTHROTTLED)."""
+
+    def __init__(self, rate: float, burst: float = 1.0) -> None:
+        if rate <= 0:
+            raise ValueError(f"rate must be positive, got {rate}")
+        self.rate = rate
+        self.burst = max(1.0, burst)
+        self._tokens = self.burst
+        self._stamp = time.monotonic()
+
+    def take(self) -> bool:
+        """Take a token if there is one."""
+        now = time.monotonic()
+        self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+        self._stamp = now
+        if self._tokens >= 1.0:
+            self._tokens -= 1.0
+            return True
+        return False
+
+    def wait(self) -> float:
+        """Seconds until the next token (after a :meth:`take` that failed)."""
+        return max(0.0, (1.0 - self._tokens) / self.rate)
 
 
 class Link:

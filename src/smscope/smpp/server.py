@@ -25,13 +25,12 @@ import asyncio
 import contextlib
 import inspect
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Final, Literal
 
 from smscope.errors import PDUError, SmscopeError
 from smscope.smpp.constants import RESPONSE_BIT, CommandStatus
-from smscope.smpp.link import Link, LinkLost, response_to
+from smscope.smpp.link import Link, LinkLost, TokenBucket, response_to
 from smscope.smpp.pdu import (
     PDU,
     BindReceiver,
@@ -119,25 +118,11 @@ class ServerHandler:
         ``on_submit`` calls have all returned by then."""
 
 
-class _RateLimit:
-    """``rate`` tokens a second, at most one second's worth saved; never waits."""
-
-    def __init__(self, rate: float) -> None:
-        if rate <= 0:
-            raise SMPPServerError(f"max_rate must be positive, got {rate}")
-        self.rate = rate
-        self.burst = max(1.0, rate)
-        self._tokens = self.burst
-        self._stamp = time.monotonic()
-
-    def take(self) -> bool:
-        now = time.monotonic()
-        self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
-        self._stamp = now
-        if self._tokens >= 1.0:
-            self._tokens -= 1.0
-            return True
-        return False
+def _rate_limit(rate: float) -> TokenBucket:
+    """``rate`` submit_sm a second, at most one second's worth saved."""
+    if rate <= 0:
+        raise SMPPServerError(f"max_rate must be positive, got {rate}")
+    return TokenBucket(rate, burst=rate)
 
 
 class ServerSession(Link):
@@ -385,7 +370,7 @@ class SMPPServer:
         self.response_timeout = response_timeout
         #: submit_sm answered ESME_RTHROTTLED because of ``max_rate``
         self.throttled = 0
-        self._limit = _RateLimit(max_rate) if max_rate else None
+        self._limit = _rate_limit(max_rate) if max_rate else None
         self._async_submit = inspect.iscoroutinefunction(self.handler.on_submit)
         self._server: asyncio.Server | None = None
         self._sessions: set[ServerSession] = set()
