@@ -7,12 +7,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import select, text
 
 from smscope.db import Base, Database, normalize_url
-from smscope.db.tables import Contact, CreditAccount
+from smscope.db.engine import _alembic_config
+from smscope.db.tables import Campaign, Contact, CreditAccount
 from smscope.errors import DatabaseError, SchemaOutdatedError
 
 
@@ -191,3 +193,25 @@ def test_utc_type_reads_naive_values_as_utc(db: Database) -> None:
     with db.session() as session:
         assert session.scalars(select(Contact.created_at)).one() == datetime(
             2026, 1, 1, 8, 0, tzinfo=UTC)
+
+
+def test_migration_0004_moves_ad_hoc_numbers_out_of_the_options(tmp_path: Path) -> None:
+    """A campaign made before 0004 kept its ``--numbers`` list in ``options``; after the
+    upgrade it is in ``campaigns.numbers`` and the other options stay."""
+    database = Database(f"sqlite:///{tmp_path / 'old.db'}")
+    cfg = _alembic_config()
+    with database.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0003")
+        conn.execute(text(
+            "INSERT INTO campaigns (name, sender, text, type, state, options, recipients, "
+            "created_at, updated_at) VALUES ('c', 'S', 't', 'marketing', 'draft', :options, "
+            "0, '2026-11-24 10:00:00.000000', '2026-11-24 10:00:00.000000')"),
+            {"options": '{"numbers": [{"number": "+33612345678", "region": "FR"}], '
+                        '"validity_seconds": 3600}'})
+    database.upgrade()
+    with database.session() as session:
+        campaign = session.scalars(select(Campaign)).one()
+        assert campaign.options == {"validity_seconds": 3600}
+        assert campaign.numbers == [{"number": "+33612345678", "region": "FR"}]
+    database.dispose()

@@ -83,8 +83,7 @@ def claim(session: Session, *, connector_id: int, limit: int, now: datetime,
           windows: SendingWindows, campaign_id: int | None = None) -> list[Claimed]:
     """Take up to ``limit`` due messages of ``connector_id`` and mark them in flight."""
     stmt = (
-        select(*MESSAGE_COLUMNS, Message.text, Campaign.type.label("campaign_type"),
-               Campaign.options.label("campaign_options"))
+        select(*MESSAGE_COLUMNS, Message.text)
         .join(Campaign, Campaign.id == Message.campaign_id)
         .where(Message.connector_id == connector_id,
                Message.status.in_(_DUE_STATUSES),
@@ -104,6 +103,15 @@ def claim(session: Session, *, connector_id: int, limit: int, now: datetime,
     rows = [dict(r) for r in session.execute(stmt).mappings()]
     if not rows:
         return []
+    # the campaign's columns once per campaign, not joined into every row: its options
+    # hold an ad-hoc numbers campaign's whole list: only the key needed is read
+    campaigns = {c.id: (c.type, c.validity)
+                 for c in session.execute(
+                     select(Campaign.id, Campaign.type,
+                            Campaign.options["validity_seconds"].as_float().label("validity"))
+                     .where(Campaign.id.in_({r["campaign_id"] for r in rows})))}
+    for row in rows:
+        row["campaign_type"], row["validity_seconds"] = campaigns[row["campaign_id"]]
     outcomes = Outcomes(session, config=config, now=now)
     claimed: list[Claimed] = []
     waiting: list[dict[str, Any]] = []
@@ -157,7 +165,7 @@ _RECORD_COLUMNS = ("claimed_by", "claimed_until", "in_doubt", "attempts",
 
 
 def _validity(item: dict[str, Any], config: Config) -> timedelta:
-    seconds = (item.get("campaign_options") or {}).get("validity_seconds")
+    seconds = item.get("validity_seconds")
     return timedelta(seconds=float(seconds)) if seconds else config.validity.default
 
 

@@ -173,7 +173,7 @@ def fan_out(session: Session, campaign: Campaign, *, config: Config, prices: Pri
     total_cost = Decimal(0)
     out_of_credit = False
     recipients = _distinct(_chain(_from_lists(session, campaign.id),
-                                  _from_numbers(session, options.get("numbers") or [])))
+                                  _from_numbers(session, campaign.numbers or [])))
     for chunk in _chunks(recipients):
         valid = [r.number for r in chunk if r.invalid_reason is None]
         blacklisted = set(session.scalars(

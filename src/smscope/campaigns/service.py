@@ -131,13 +131,12 @@ def create_campaign(
         )
     connector_id = get_connector(session, connector).id if connector else None
     options: dict[str, Any] = {}
-    if numbers:
-        options["numbers"] = numbers
     if validity is not None:
         options["validity_seconds"] = validity.total_seconds()
     measured = sms_text.measure(text)
     campaign = Campaign(name=name, sender=sender, text=text, type=type_, state="draft",
                         connector_id=connector_id, schedule_at=schedule, options=options,
+                        numbers=numbers or None,
                         encoding=measured.encoding, segments=measured.segments,
                         created_at=now, updated_at=now)
     session.add(campaign)

@@ -371,6 +371,10 @@ class Campaign(Base):
     schedule_at: Mapped[datetime | None]
     timezone: Mapped[str | None] = mapped_column(String(64))
     options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # the ad-hoc numbers of ``--numbers FILE`` (``[{"number", "region"}, …]``), read by
+    # the fan-out only: deferred, so that loading a campaign never decodes a list that
+    # may hold millions of numbers
+    numbers: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON, deferred=True)
     encoding: Mapped[str | None] = mapped_column(String(8))
     segments: Mapped[int | None] = mapped_column(Integer)
     recipients: Mapped[int] = mapped_column(Integer, default=0)
