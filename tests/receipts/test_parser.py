@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from smscope.errors import ReceiptFormatError
 from smscope.receipts import Receipt, parse_receipt
+from smscope.receipts.parser import parse_general
 from tests.receipts.corpus import CORPUS
 
 SPEC = (
@@ -171,3 +172,34 @@ def test_roundtrip_fields(rid: str, stat: str, text: str) -> None:
     r = parse_receipt(f"id:{rid} sub:001 stat:{stat} err:000 text:{text}".rstrip("\x00"))
     assert (r.id, r.stat, r.err) == (rid, stat, "000")
     assert r.text == text.rstrip("\x00")
+
+
+_VALUE = st.lists(st.one_of(_KEYS, st.text(max_size=4)), max_size=4).map("".join)
+
+
+@settings(max_examples=500)
+@given(st.lists(_VALUE, min_size=8, max_size=8), st.sampled_from(["text:", "Text:"]))
+def test_appendix_b_shortcut_reads_what_the_general_rules_read(
+        values: list[str], text_key: str) -> None:
+    """The one-regex reading of Appendix B's layout gives what the general parser gives,
+    whatever the values hold (blanks, colons, key-like words, NULs)."""
+    rid, sub, dlvrd, submitted, done, stat, err, text = values
+    raw = (f"id:{rid} sub:{sub} dlvrd:{dlvrd} submit date:{submitted} done date:{done} "
+           f"stat:{stat} err:{err} {text_key}{text}")
+    body = raw.rstrip("\x00")
+    try:
+        expected: Receipt | str = parse_general(body)
+    except ReceiptFormatError as exc:
+        expected = str(exc)
+    try:
+        got: Receipt | str = parse_receipt(raw)
+    except ReceiptFormatError as exc:
+        got = str(exc)
+    assert got == expected
+    if isinstance(got, Receipt) and isinstance(expected, Receipt):
+        assert got.extra == expected.extra
+
+
+def test_appendix_b_shortcut_takes_the_common_layout() -> None:
+    assert parse_receipt(SPEC) == parse_general(SPEC)
+    assert parse_receipt(SPEC).extra == {}
