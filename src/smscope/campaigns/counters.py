@@ -15,10 +15,12 @@ from collections.abc import Iterable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from smscope.db.sql import dialect_insert, table_of
+from smscope.db.sql import upsert_rows
 from smscope.db.tables import Counter
 
 __all__ = ["ACCEPTED_COUNTER", "ALL_LISTS", "COST_COUNTER", "Tally", "read_counters"]
+
+_COLUMNS = ("campaign_id", "list_id", "name", "shard", "value")
 
 #: ``list_id`` of the figures of the whole campaign
 ALL_LISTS = 0
@@ -63,15 +65,11 @@ class Tally:
         self.deltas.clear()
         if not rows:
             return
-        table = table_of(Counter)
-        insert = dialect_insert(session)(table)
-        session.execute(
-            insert.on_conflict_do_update(
-                index_elements=["campaign_id", "list_id", "name", "shard"],
-                set_={"value": table.c.value + insert.excluded.value},
-            ),
-            rows,
-        )
+        # the same upsert on SQLite and PostgreSQL; one per batch of receipts, so
+        # through the DB-API's executemany (Core's statement setup cost more than it)
+        upsert_rows(session, Counter, _COLUMNS, rows,
+                    conflict=("campaign_id", "list_id", "name", "shard"),
+                    add=("value",))
 
 
 def read_counters(session: Session, campaign_id: int,

@@ -16,13 +16,13 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from smscope.campaigns.counters import Tally
 from smscope.config import Config
 from smscope.contacts import book
-from smscope.db.sql import is_postgresql, table_of, update_by_id
+from smscope.db.sql import insert_rows, is_postgresql, update_by_id
 from smscope.db.tables import Contact, Message, StatusEvent
 from smscope.rules.retry import next_attempt_at
 from smscope.statuses import Category, ContactAction, Status, should_replace
@@ -46,6 +46,8 @@ MESSAGE_COLUMNS = (
     Message.region, Message.connector_id, Message.in_doubt, Message.credits,
     Message.sent_at,
 )
+_EVENT_COLUMNS = ("message_id", "at", "from_status", "to_status", "attempt", "part_id",
+                  "receipt_id", "reason")
 _WRITTEN = ("status", "category", "status_is_guess", "status_updated_at",
             "next_attempt_at", "error_code", "error_detail")
 
@@ -168,7 +170,7 @@ class Outcomes:
                           for msg_id, msg in self._updates.items()])
             self._updates.clear()
         if self._events:
-            session.execute(insert(table_of(StatusEvent)), self._events)
+            insert_rows(session, StatusEvent, _EVENT_COLUMNS, self._events)
             self._events.clear()
         for contact_id, message_id, reason in self._hygiene:
             contact = session.get(Contact, contact_id)

@@ -12,19 +12,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from smscope.campaigns import timeline
-from smscope.campaigns.counters import read_counters
+from smscope.campaigns.counters import ALL_LISTS, read_counters
 from smscope.config import Config
-from smscope.db.tables import Campaign
+from smscope.db.tables import Campaign, Counter
 from smscope.rules.suspension import Outcomes, check_suspension
 from smscope.statuses import Category, statuses_in
 
 __all__ = ["check_campaigns", "figures"]
 
 _HARD = [s.value for s in statuses_in(Category.HARD_BOUNCE)]
+#: the counters :func:`figures` reads
+_FIGURE_COUNTERS = frozenset({"outcomes", "temporary_errors", "stop_replies", *_HARD})
 
 
 def figures(counters: dict[str, int]) -> dict[str, int]:
@@ -40,19 +42,38 @@ def figures(counters: dict[str, int]) -> dict[str, int]:
 def check_campaigns(session: Session, campaign_ids: Iterable[int], *, config: Config,
                     now: datetime) -> list[int]:
     """Suspend the sending campaigns among ``campaign_ids`` that break a threshold;
-    returns their ids."""
+    returns their ids.
+
+    Run after every batch of receipts: the figures of every campaign the batch touched
+    come in two statements (the campaigns' baselines, their whole-campaign counters),
+    and a campaign is loaded only to be suspended.
+    """
     ids = sorted(set(campaign_ids))
     if not ids:
         return []
+    bases = {campaign_id: base if isinstance(base, dict) else {}
+             for campaign_id, base in session.execute(
+                 select(Campaign.id, Campaign.options["suspension_baseline"])
+                 .where(Campaign.id.in_(ids), Campaign.state == "sending"))}
+    if not bases:
+        return []
+    counters: dict[int, dict[str, int]] = {campaign_id: {} for campaign_id in bases}
+    for campaign_id, name, value in session.execute(
+            select(Counter.campaign_id, Counter.name, func.sum(Counter.value))
+            .where(Counter.campaign_id.in_(sorted(bases)), Counter.list_id == ALL_LISTS,
+                   Counter.name.in_(sorted(_FIGURE_COUNTERS)))
+            .group_by(Counter.campaign_id, Counter.name)):
+        if value:
+            counters[campaign_id][name] = int(value)
     suspended = []
-    for campaign in session.scalars(
-            select(Campaign).where(Campaign.id.in_(ids), Campaign.state == "sending")):
-        now_figures = figures(read_counters(session, campaign.id))
-        base = (campaign.options or {}).get("suspension_baseline") or {}
-        delta = {k: max(0, v - int(base.get(k, 0))) for k, v in now_figures.items()}
+    for campaign_id, found in counters.items():
+        base = bases[campaign_id]
+        delta = {k: max(0, v - int(base.get(k, 0))) for k, v in figures(found).items()}
         verdict = check_suspension(Outcomes(**delta), config.suspension)
         if verdict is None:
             continue
+        campaign = session.get(Campaign, campaign_id)
+        assert campaign is not None
         campaign.state = "suspended"
         campaign.state_reason = verdict.reason
         campaign.updated_at = now

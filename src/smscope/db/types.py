@@ -7,6 +7,7 @@ types store what both handle exactly and give Python the same values on both.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
@@ -92,6 +93,37 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    # Bulk statements bind one moment ("now") to every row of a batch, and read back
+    # rows written at one moment: the conversions, which cost more than the database's
+    # own work on the receipt path, are made once per run of equal values. The memo is
+    # one tuple, replaced whole, so threads sharing the processor never see half of it.
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        return _memoised(super().bind_processor(dialect))
+
+    def result_processor(self, dialect: Dialect,
+                         coltype: object) -> Callable[[Any], Any] | None:
+        return _memoised(super().result_processor(dialect, coltype))
+
+
+def _memoised(convert: Callable[[Any], Any] | None) -> Callable[[Any], Any] | None:
+    """``convert`` remembering its last argument (by equality of immutable values)."""
+    if convert is None:
+        return None
+    memo: list[tuple[Any, Any]] = [(object(), None)]
+
+    def process(value: Any) -> Any:
+        last = memo[0]
+        if value is None:
+            return convert(value)
+        if value == last[0] and type(value) is type(last[0]):
+            return last[1]
+        out = convert(value)
+        memo[0] = (value, out)
+        return out
+
+    return process
 
 
 def utcnow() -> datetime:

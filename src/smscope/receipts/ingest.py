@@ -38,7 +38,7 @@ from smscope.campaigns.suspension import check_campaigns
 from smscope.config import Config
 from smscope.contacts import blacklist
 from smscope.db import Database
-from smscope.db.sql import dialect_insert, table_of, update_by_id
+from smscope.db.sql import dialect_insert, is_postgresql, table_of, update_by_id
 from smscope.db.tables import Message, MessagePart, Reply
 from smscope.db.tables import Receipt as ReceiptRow
 from smscope.db.types import utcnow
@@ -108,6 +108,8 @@ class Ingest:
         self.id_format = id_format
         self.stop = StopMatcher(config.stop.keywords)
         self.clock = clock
+        #: (stat, err, network error) → status: a handful of combinations, each mapped once
+        self._statuses: dict[tuple[str, str | None, tuple[int, int] | None], Status] = {}
 
     # -- receipts ---------------------------------------------------------------------
 
@@ -130,7 +132,12 @@ class Ingest:
                                        row["raw"], str(exc))
             return _Incoming(row, None, None, source, destination)
         assert receipt is not None
-        status = self.mapping.map(receipt.stat, receipt.err, receipt.network_error)
+        memo = (receipt.stat, receipt.err, receipt.network_error)
+        status = self._statuses.get(memo)
+        if status is None:
+            if len(self._statuses) > 10_000:
+                self._statuses.clear()
+            status = self._statuses[memo] = self.mapping.map(*memo)
         network = (f"{receipt.network_error[0]}:{receipt.network_error[1]}"
                    if receipt.network_error else None)
         row.update(
@@ -162,16 +169,26 @@ class Ingest:
         if not incoming:
             return result
         with self.db.transaction() as session:
+            outcomes = Outcomes(session, config=self.config, now=now)
+            applier = _Applier(session, outcomes, self.connector_id, self.id_format)
+            parsed = [item for item in incoming if item.receipt is not None]
+            # matched before the insert, so that each receipt is stored with its final
+            # state at once (one UPDATE of every receipt less per batch)
+            matched = applier.match(parsed)
+            for item in parsed:
+                part = matched.get(id(item))
+                if part is not None:
+                    item.row.update(state="applied", message_id=part["message_id"],
+                                    part_id=part["id"], applied_at=now)
             fresh = self._insert(session, incoming)
             result.duplicates += len(incoming) - len(fresh)
             result.stored = len(fresh)
-            outcomes = Outcomes(session, config=self.config, now=now)
-            applier = _Applier(session, outcomes, self.connector_id, self.id_format)
             pending = [item for item in fresh if item.receipt is not None]
             result.unparseable = len(fresh) - len(pending)
-            matched = applier.match(pending)
             unmatched = [item for item in pending if id(item) not in matched]
-            matched.update(applier.match_in_doubt(unmatched))
+            in_doubt = applier.match_in_doubt(unmatched)
+            applier.settled(unmatched, in_doubt)
+            matched.update(in_doubt)
             for item in pending:
                 part = matched.get(id(item))
                 if part is None:
@@ -288,9 +305,25 @@ class _Applier:
         self.connector_id = connector_id
         self.id_format = id_format
         self.parts: dict[int, dict[str, Any]] = {}
+        #: the parts of each (message, attempt), in the order they were loaded
+        self.siblings: defaultdict[tuple[int, int], list[dict[str, Any]]] = defaultdict(list)
         self.messages: dict[int, dict[str, Any]] = {}
         self.part_updates: dict[int, dict[str, Any]] = {}
         self.receipt_updates: list[dict[str, Any]] = []
+
+    def keep(self, row: Any) -> dict[str, Any]:
+        """The one dict of a part (``row``: its columns), refreshed from ``row``."""
+        part = self.parts.get(row["id"])
+        if part is None:
+            return self.adopt(dict(row))
+        part.update(row)
+        return part
+
+    def adopt(self, part: dict[str, Any]) -> dict[str, Any]:
+        """Make ``part`` (a dict the caller holds) the one dict of its part."""
+        self.parts[part["id"]] = part
+        self.siblings[(part["message_id"], part["attempt"])].append(part)
+        return part
 
     def match(self, items: list[_Incoming]) -> dict[int, dict[str, Any]]:
         """Each receipt's part (by ``id(item)``), when its id is a submitted one."""
@@ -303,11 +336,11 @@ class _Applier:
         wanted_list = sorted(wanted)
         for start in range(0, len(wanted_list), 1000):
             rows = self.session.execute(
-                select(MessagePart.__table__)
+                select(*_PART_COLUMNS)
                 .where(MessagePart.connector_id == self.connector_id,
                        MessagePart.operator_key.in_(wanted_list[start:start + 1000])))
             for row in rows.mappings():
-                part = self.parts.setdefault(row["id"], dict(row))
+                part = self.parts.get(row["id"]) or self.keep(row)
                 by_key[row["operator_key"]].append(part)
         found: dict[int, dict[str, Any]] = {}
         for item in items:
@@ -317,7 +350,7 @@ class _Applier:
                     # the same id twice (an SMSC that recycles ids): the newest part
                     found[id(item)] = max(candidates, key=lambda p: p["id"])
                     break
-        self._load_messages(p["message_id"] for p in found.values())
+        self._load_messages(found.values())
         return found
 
     def match_in_doubt(self, items: list[_Incoming]) -> dict[int, dict[str, Any]]:
@@ -357,7 +390,7 @@ class _Applier:
             if part is None:
                 part = made[msg.id] = self._in_doubt_part(msg, item.receipt.id)
             found[id(item)] = part
-        self._load_messages(p["message_id"] for p in found.values())
+        self._load_messages(found.values())
         return found
 
     def _in_doubt_part(self, msg: Any, operator_id: str) -> dict[str, Any]:
@@ -380,30 +413,38 @@ class _Applier:
             self.outcomes.tally.add(msg.campaign_id, msg.list_ids, ACCEPTED_COUNTER)
         self.session.execute(update(Message).where(Message.id == message_id)
                              .values(**settled))
-        part = {"id": part_id, **values}
-        self.parts[part_id] = part
-        return part
+        return self.keep({"id": part_id, **values})
 
-    def _load_messages(self, ids: Iterable[int]) -> None:
-        missing = {i for i in ids if i not in self.messages}
+    def _load_messages(self, parts: Iterable[dict[str, Any]]) -> None:
+        """Load (and lock) the messages of ``parts``, and every part of their attempts
+        that the roll-up needs."""
+        parts = list(parts)
+        missing = {p["message_id"] for p in parts} - self.messages.keys()
         if not missing:
             return
         self.messages.update(load_messages(self.session, missing))
-        # every part of those messages, for the roll-up; read again now that the
-        # messages are locked (another transaction may have changed them meanwhile),
-        # in place, since matched receipts hold these very dicts
-        rows = self.session.execute(select(MessagePart.__table__)
-                                    .where(MessagePart.message_id.in_(sorted(missing))))
-        for row in rows.mappings():
-            self.parts.setdefault(row["id"], {}).update(row)
+        # the other parts of multipart messages, for the roll-up; on PostgreSQL every
+        # part again, now that the messages are locked (another transaction may have
+        # changed them since they were matched). In place: matched receipts hold these
+        # very dicts. On SQLite the batch holds the write lock since it began, so a
+        # one-part message's part, just read, is all there is to know.
+        if is_postgresql(self.session):
+            wanted = missing
+        else:
+            wanted = {p["message_id"] for p in parts
+                      if p["message_id"] in missing and p.get("part_count", 0) != 1}
+        ordered = sorted(wanted)
+        for start in range(0, len(ordered), 1000):
+            rows = self.session.execute(
+                select(*_PART_COLUMNS)
+                .where(MessagePart.message_id.in_(ordered[start:start + 1000])))
+            for row in rows.mappings():
+                self.keep(row)
 
     def apply(self, item: _Incoming, part: dict[str, Any]) -> None:
         assert item.status is not None and item.receipt is not None
         receipt, new = item.receipt, item.status
         msg = self.messages.get(part["message_id"])
-        self.receipt_updates.append({
-            "_id": item.row["id"], "state": "applied", "message_id": part["message_id"],
-            "part_id": part["id"], "applied_at": self.outcomes.now})
         if msg is None:
             return
         current = Status(part["status"])
@@ -421,9 +462,7 @@ class _Applier:
         # in part order: the roll-up gives the status of the *first* worst part, and
         # self.parts is in the order parts were loaded (the receipt's own part first)
         siblings = [Status(p["status"]) for p in sorted(
-            (p for p in self.parts.values()
-             if p["message_id"] == part["message_id"] and p["attempt"] == part["attempt"]),
-            key=lambda p: p["part_no"])]
+            self.siblings[(part["message_id"], part["attempt"])], key=lambda p: p["part_no"])]
         overall = rollup(siblings) if len(siblings) > 1 else Status(part["status"])
         if overall.is_final and not new.is_final:
             return
@@ -432,6 +471,17 @@ class _Applier:
                              error_code=receipt.err if overall.is_final else None,
                              attempt=part["attempt"], part_id=part["id"],
                              receipt_id=item.row["id"])
+
+    def settled(self, items: Iterable[_Incoming], parts: dict[int, dict[str, Any]]) -> None:
+        """Receipts stored before their part was known (orphans, or in-doubt submits),
+        now matched to ``parts`` (by ``id(item)``): their rows say so at :meth:`flush`."""
+        for item in items:
+            part = parts.get(id(item))
+            if part is not None:
+                self.receipt_updates.append({
+                    "_id": item.row["id"], "state": "applied",
+                    "message_id": part["message_id"], "part_id": part["id"],
+                    "applied_at": self.outcomes.now})
 
     def flush(self) -> None:
         session = self.session
@@ -474,9 +524,9 @@ def apply_orphans(session: Session, outcomes: Outcomes, *, connector_id: int,
         return 0
     applier = _Applier(session, outcomes, connector_id, id_format)
     for recorded in parts:
-        applier.parts[recorded["id"]] = recorded
+        applier.adopt(recorded)
     applier.messages.update(messages or {})
-    applier._load_messages(p["message_id"] for p in parts)
+    applier._load_messages(parts)
     applied = 0
     for orphan in orphans:
         part: dict[str, Any] | None = next(
@@ -492,10 +542,17 @@ def apply_orphans(session: Session, outcomes: Outcomes, *, connector_id: int,
                           network_error=network)
         status = mapping.map(receipt.stat, receipt.err, network)
         item = _Incoming({"id": orphan.id}, receipt, status, "", "")
+        applier.settled([item], {id(item): part})
         applier.apply(item, part)
         applied += 1
     applier.flush()
     return applied
+
+
+#: the columns of a part that matching and roll-up read
+_PART_COLUMNS = (MessagePart.id, MessagePart.message_id, MessagePart.attempt,
+                 MessagePart.part_no, MessagePart.part_count, MessagePart.operator_id,
+                 MessagePart.operator_key, MessagePart.status, MessagePart.error_code)
 
 
 def _digest(*parts: object) -> str:

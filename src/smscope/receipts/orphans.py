@@ -72,6 +72,7 @@ def sweep_orphans(session: Session, *, connector_id: int, id_format: str,
     # once that worker's claim has lapsed
     matched.update(applier.match_in_doubt(
         [item for item in items if id(item) not in matched and item.source]))
+    applier.settled(items, matched)
     for item in items:
         part = matched.get(id(item))
         if part is not None:
