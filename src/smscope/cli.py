@@ -509,9 +509,18 @@ def simulator_command(
     record: Annotated[Path | None, typer.Option(
         help="Write what the simulator did as JSON to this file on exit and on SIGUSR1.",
         dir_okay=False)] = None,
+    hold_receipts: Annotated[bool, typer.Option(
+        "--hold-receipts",
+        help="Plan receipts and replies as usual but send none until the process gets "
+             "SIGUSR2; then they all go out as fast as the links allow (to measure a "
+             "flood of receipts apart from submitting).")] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Run the operator simulator: an SMPP 3.4 SMSC that sends receipts from a profile."""
+    """Run the operator simulator: an SMPP 3.4 SMSC that sends receipts from a profile.
+
+    With --hold-receipts, receipts wait for SIGUSR2 (kill -USR2 PID), which releases
+    them all at once.
+    """
     import asyncio
 
     from smscope.simulator import Simulator, load_profile, run_until_signalled
@@ -520,12 +529,14 @@ def simulator_command(
     if record is not None and not record.parent.is_dir():
         raise UsageError(f"--record {record}: the folder {record.parent} does not exist")
     simulator = Simulator(outcome_profile, seed=seed, system_id=system_id,
-                          password=password, max_rate=max_rate)
+                          password=password, max_rate=max_rate, hold_receipts=hold_receipts)
 
     def ready(sim: Simulator) -> None:
         limit = f", at most {max_rate:g} submit_sm/s" if max_rate else ""
+        held = (f"; receipts held until SIGUSR2 (kill -USR2 {os.getpid()})"
+                if hold_receipts else "")
         err.print(f"smscope simulator listening on {host}:{sim.port} (system_id "
-                  f"{system_id!r}, profile {outcome_profile.name}, seed {seed}{limit}); "
+                  f"{system_id!r}, profile {outcome_profile.name}, seed {seed}{limit}){held}; "
                   "Ctrl-C stops it", soft_wrap=True)
 
     result = asyncio.run(run_until_signalled(simulator, host, port, record, ready))

@@ -14,6 +14,11 @@ Receipts behave as real SMSCs' do, because that is what smscope has to survive:
 * at most ``deliver_window`` deliver_sm are outstanding per session;
 * receipts owed while no client is bound to receive wait for one.
 
+With ``hold_receipts=True`` receipts and replies are planned as usual but none is sent
+until :meth:`Simulator.release_receipts`; then whatever is due goes out through the
+same windows, timeouts and resends. That separates a client's receipt handling from
+its submitting: submit a campaign, then measure a flood of receipts alone.
+
 :class:`~smscope.simulator.record.Record` counts everything, for tests to compare with.
 """
 
@@ -56,14 +61,18 @@ class SimulatorError(SmscopeError):
 class _Account:
     """What is owed to the clients of one system_id: a heap of deliveries by due time."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, held: bool = False) -> None:
         self.heap: list[tuple[float, int, Delivery]] = []
         self._order = itertools.count()
         #: each pump's wake-up event and the loop time it sleeps until
         self.pumps: dict[asyncio.Event, float] = {}
+        #: nothing is sent while True (receipts held), however due
+        self.held = held
 
     def push(self, item: Delivery) -> None:
         heapq.heappush(self.heap, (item.due, next(self._order), item))
+        if self.held:  # no pump would send it: waking them is wasted work
+            return
         for wake, until in self.pumps.items():
             if item.due < until:
                 wake.set()
@@ -76,6 +85,12 @@ class _Account:
                 for due, order, item in self.heap
             ]
             heapq.heapify(self.heap)
+        for wake in self.pumps:
+            wake.set()
+
+    def release(self) -> None:
+        """Stop holding: the pumps send what is due, from now on as usual."""
+        self.held = False
         for wake in self.pumps:
             wake.set()
 
@@ -102,14 +117,15 @@ class _Pump:
                 now = loop.time()
                 self._expire(now - timeout)
                 heap = account.heap
-                while len(self.inflight) < window and heap and heap[0][0] <= now:
+                held = account.held
+                while not held and len(self.inflight) < window and heap and heap[0][0] <= now:
                     item = heapq.heappop(heap)[2]
                     if item.acked:  # a copy sent twice was answered meanwhile
                         continue
                     if not self._send(item, now):
                         account.push(item)
                         return
-                if len(self.inflight) >= window or not heap:
+                if held or len(self.inflight) >= window or not heap:
                     until = now + timeout if self.inflight else math.inf
                 else:
                     until = heap[0][0]
@@ -199,6 +215,7 @@ class Simulator(ServerHandler):
         deliver_window: int = 100,
         deliver_timeout: float = 10.0,
         enquire_link_interval: float | None = 30.0,
+        hold_receipts: bool = False,
     ) -> None:
         self.profile = profile
         self.seed = seed
@@ -217,6 +234,7 @@ class Simulator(ServerHandler):
         # ids a client already holds), and grow within a run
         self._ids = itertools.count(time.time_ns() // 1000)
         self._hex_ids = profile.submit_ids == "hex"
+        self._holding = hold_receipts
         self._loop: asyncio.AbstractEventLoop  # set by start()
 
     @property
@@ -227,6 +245,24 @@ class Simulator(ServerHandler):
     @property
     def port(self) -> int:
         return self.server.port
+
+    @property
+    def holding_receipts(self) -> bool:
+        """True while receipts and replies are held (``hold_receipts=True``, not yet
+        released)."""
+        return self._holding
+
+    def release_receipts(self) -> None:
+        """Send the receipts and replies held so far, and every later one as it falls
+        due: holding ends for good. Does nothing if nothing is held. Call it from the
+        simulator's event loop (a signal handler added with ``add_signal_handler`` is)."""
+        if not self._holding:
+            return
+        self._holding = False
+        owed = sum(len(account.heap) for account in self._accounts.values())
+        log.info("simulator: receipts released, %d owed", owed)
+        for account in self._accounts.values():
+            account.release()
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
         """Listen; :class:`SimulatorError` if the address cannot be used."""
@@ -264,7 +300,7 @@ class Simulator(ServerHandler):
         key = system_id or ""
         account = self._accounts.get(key)
         if account is None:
-            account = self._accounts[key] = _Account()
+            account = self._accounts[key] = _Account(held=self._holding)
         return account
 
     async def on_bound(self, session: ServerSession) -> None:
@@ -323,7 +359,7 @@ class Simulator(ServerHandler):
             else:
                 steps.append((outcome.stat, plan.latency, True))
                 record.by_stat[outcome.stat] += 1
-            early = self._pumps.get(session) if plan.early else None
+            early = self._pumps.get(session) if plan.early and not account.held else None
             for stat, at, final in steps:
                 item = Delivery(
                     "receipt", session.system_id or "", now + at, handset=handset,
@@ -378,7 +414,9 @@ async def run_until_signalled(
 ) -> Record:
     """Serve until SIGINT or SIGTERM, then unbind the clients and return the record.
 
-    With ``record_path``, the record is written there on exit and on SIGUSR1.
+    With ``record_path``, the record is written there on exit and on SIGUSR1. If the
+    simulator holds its receipts, SIGUSR2 releases them (another process decides when
+    the flood starts).
     """
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -394,6 +432,8 @@ async def run_until_signalled(
     signals = [(signal.SIGINT, stop.set), (signal.SIGTERM, stop.set)]
     if hasattr(signal, "SIGUSR1"):
         signals.append((signal.SIGUSR1, write_record))
+    if hasattr(signal, "SIGUSR2") and simulator.holding_receipts:
+        signals.append((signal.SIGUSR2, simulator.release_receipts))
     for signum, callback in signals:
         loop.add_signal_handler(signum, callback)
     try:
