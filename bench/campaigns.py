@@ -19,21 +19,35 @@ to compare from one run to the next.
    ``executemany`` (chunks of 5,000 tuples built on the fly, no other work) into a
    throwaway table with the columns, indexes and foreign keys of ``messages``, in the
    same database file, in one transaction, timed the same way.
-2. **Receipts end to end** (target: at least 20,000 receipts/s, SQLite): the real
-   :class:`smscope.campaigns.worker.Worker` sends a campaign of ``--receipts`` messages
-   (fanned out beforehand, not timed) through an SMPP connector to an
-   ``smscope simulator`` subprocess with the ``instant`` profile (a DELIVRD receipt right
-   after each submit_sm_resp); every receipt goes through
+2. **Receipts end to end, as a flood** (target: at least 20,000 receipts/s, SQLite):
+   receipts ingested end to end (simulator → client → stored → acknowledged) per second,
+   apart from submitting. A campaign of ``--receipts`` messages (fanned out beforehand,
+   not timed) is sent by the real :class:`smscope.campaigns.worker.Worker` through an
+   SMPP connector to an ``smscope simulator --profile instant --hold-receipts``
+   subprocess: every receipt is planned (DELIVRD, due at once) but held. Once no message
+   of the campaign is ``queued`` any more (every submit answered and recorded; polled on
+   the worker's own database thread), SIGUSR2 makes the simulator release them all, as
+   fast as its delivery window allows. Every receipt goes through
    :meth:`smscope.receipts.ingest.Ingest.receipts` (stored, applied to its message,
    committed) before it is acknowledged. Measured: receipts stored per second from the
-   commit of the first batch of receipts to the commit of the last (and, for
-   information, from the start of the worker to the last). **Baseline**: an
-   :class:`~smscope.smpp.client.SMPPClient` with the same window against the same
-   simulator, submitting the same texts to the same numbers, whose ``on_receipts``
-   does nothing but return (so the receipt is acknowledged at once). The ratio is what
-   the worker's database work (claim, record, store and apply receipts) costs on top of
-   the SMPP exchange. With ``--postgres URL`` (an empty database) the worker run is
-   repeated on PostgreSQL, with its own baseline run just before it.
+   commit of the first batch to the commit of the last (and, for information, from the
+   release to the last); at the end every message must be ``received`` and the receipts
+   table must hold every receipt of the campaign's connector. **Baseline**: an
+   :class:`~smscope.smpp.client.SMPPClient` with the same window against another held
+   simulator, submitting the same texts to the same numbers, then releasing the
+   receipts, with an ``on_receipts`` that does nothing but return; receipts/s from the
+   first arrival to the last. The ratio is what storing and applying receipts costs on
+   top of the SMPP exchange.
+
+   **2b. Whole campaign, submits and receipts together** (for information, no target):
+   the same on another campaign (other contacts, its own connector) with a simulator
+   that does not hold receipts, so each one comes right after its submit_sm_resp and
+   the worker's claim/submit/record work and its receipt work share one database
+   thread; baseline: the same client submitting while its receipts come back. Measured
+   from the first receipt batch to the last (and from the worker's start).
+
+   With ``--postgres URL`` (an empty database) both are run again on PostgreSQL, each
+   with its own baseline run just before it.
 3. **Campaign report** (target: 1,000,000 recipients at most 2x the time of 1,000):
    :func:`smscope.reports.campaign.campaign_report` in a fresh session, best of 5, for
    a campaign of 1,000 messages and for the large campaign of (1), alternately.
@@ -56,7 +70,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -87,6 +101,7 @@ from smscope.db.tables import Receipt as ReceiptRow
 from smscope.pricing import CreditBank, PriceTable
 from smscope.receipts.ingest import IngestResult
 from smscope.reports.campaign import campaign_report
+from smscope.smpp.client import SMPPClient
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -305,15 +320,30 @@ def part_report(db: Database, large: int, small: int) -> dict[str, list[float]]:
 # ----------------------------------------------------------------------------- 2. receipts
 
 
+@dataclass
+class SimulatorProcess:
+    """An ``smscope simulator`` in its own process: where it listens, how to release."""
+
+    port: int
+    process: subprocess.Popen[bytes]
+
+    def release_receipts(self) -> None:
+        """SIGUSR2: a simulator started with ``--hold-receipts`` sends what it holds."""
+        self.process.send_signal(signal.SIGUSR2)
+
+
 @contextmanager
-def simulator(folder: Path) -> Iterator[int]:
-    """``smscope simulator --profile instant`` on a free port, in its own process."""
-    log = folder / "simulator.log"
+def simulator(folder: Path, name: str, *, hold: bool = False) -> Iterator[SimulatorProcess]:
+    """``smscope simulator --profile instant`` on a free port, in its own process;
+    with ``hold``, its receipts wait for :meth:`SimulatorProcess.release_receipts`."""
+    log = folder / f"simulator-{name}.log"
+    command = [sys.executable, "-m", "smscope", "simulator", "--port", "0", "--profile",
+               "instant", "--system-id", SYSTEM_ID, "--password", PASSWORD]
+    if hold:
+        command.append("--hold-receipts")
     with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "smscope", "simulator", "--port", "0", "--profile",
-             "instant", "--system-id", SYSTEM_ID, "--password", PASSWORD],
-            stdout=out, stderr=out, stdin=subprocess.DEVNULL, cwd=ROOT)
+        process = subprocess.Popen(command, stdout=out, stderr=out,
+                                   stdin=subprocess.DEVNULL, cwd=ROOT)
     try:
         deadline = time.monotonic() + 30
         while "listening on " not in log.read_text():
@@ -321,7 +351,7 @@ def simulator(folder: Path) -> Iterator[int]:
                 raise SystemExit(f"the simulator did not start: {log.read_text()[-500:]}")
             time.sleep(0.05)
         line = log.read_text().split("listening on ", 1)[1]
-        yield int(line.split()[0].rsplit(":", 1)[1])
+        yield SimulatorProcess(int(line.split()[0].rsplit(":", 1)[1]), process)
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -336,6 +366,7 @@ class Arrivals:
     """When receipts were stored (or acknowledged), batch by batch."""
 
     expected: int
+    #: the worker's start (whole campaign) or the release of held receipts (flood)
     start: float = 0.0
     first: float = 0.0  # end of the first batch
     first_count: int = 0
@@ -366,19 +397,67 @@ class Arrivals:
         return self.last - self.first
 
 
-async def _baseline_client(port: int, count: int, window: int) -> Arrivals:
-    arrivals = Arrivals(count)
-
+def _message(first: int) -> Callable[[int], tuple[str, str, str]]:
+    """The i-th message of a campaign whose contacts are numbered from ``first``."""
     def message(i: int) -> tuple[str, str, str]:
-        return TEMPLATE.replace("{first_name}", first_name_of(i)), SENDER, number_of(i)
+        n = first + i
+        return TEMPLATE.replace("{first_name}", first_name_of(n)), SENDER, number_of(n)
+    return message
 
+
+async def _baseline_client(port: int, count: int, window: int, first: int) -> Arrivals:
+    """A bare SMPPClient submitting while its receipts come back (figure 2b)."""
+    arrivals = Arrivals(count)
     arrivals.start = time.perf_counter()
-    run = await drive(port, SYSTEM_ID, PASSWORD, count, window, message,
+    run = await drive(port, SYSTEM_ID, PASSWORD, count, window, _message(first),
                       timeout=max(120.0, count / 500), on_batch=arrivals.add)
     if run.received < count:
         say(f"   baseline: only {run.received:,} of {count:,} receipts arrived")
     if run.failed:
         say(f"   baseline: {run.failed:,} submits failed")
+    return arrivals
+
+
+async def _baseline_flood(sim: SimulatorProcess, count: int, window: int,
+                          first: int) -> Arrivals:
+    """A bare SMPPClient submitting everything to a simulator that holds the receipts,
+    then releasing them and acknowledging each batch at once (figure 2's baseline)."""
+    arrivals = Arrivals(count)
+    all_in = asyncio.Event()
+
+    async def on_receipts(batch: list[Any]) -> None:
+        arrivals.add(len(batch))
+        if arrivals.count >= count:
+            all_in.set()
+
+    client = SMPPClient("127.0.0.1", sim.port, SYSTEM_ID, PASSWORD, window=window,
+                        on_receipts=on_receipts)
+    message = _message(first)
+    numbers = iter(range(count))
+    failed = 0
+
+    async def sender() -> None:
+        nonlocal failed
+        for i in numbers:
+            text, source, destination = message(i)
+            failed += not (await client.submit(text, source, destination)).ok
+
+    await client.connect()
+    try:
+        # more senders than the window, so the window, not the senders, is the limit
+        await asyncio.gather(*(sender() for _ in range(window * 2)))
+        if failed:
+            say(f"   baseline: {failed:,} submits failed")
+        if arrivals.count:
+            say(f"   baseline: {arrivals.count:,} receipts arrived before the release")
+        arrivals.start = time.perf_counter()
+        sim.release_receipts()
+        with suppress(TimeoutError):
+            await asyncio.wait_for(all_in.wait(), max(120.0, count / 500))
+    finally:
+        await client.close()
+    if arrivals.count < count:
+        say(f"   baseline: only {arrivals.count:,} of {count:,} receipts arrived")
     return arrivals
 
 
@@ -402,21 +481,80 @@ class _TimedWorker(Worker):
         return super()._handler(timed)
 
 
-async def _run_worker(app: Smscope, campaign_id: int, count: int,
-                      profile: Path | None, label: str) -> Arrivals:
+def _unrecorded(app: Smscope, campaign_id: int) -> int:
+    """Messages of the campaign not yet submitted and recorded: ``queued`` (a claimed
+    message stays ``queued``, in doubt, until its submit is recorded). Read from the
+    index on (campaign_id, status): polled while the worker submits."""
+    with app.db.session() as session:
+        return session.scalar(
+            select(func.count()).select_from(Message)
+            .where(Message.campaign_id == campaign_id, Message.status == "queued")) or 0
+
+
+def _recorded(app: Smscope, campaign_id: int) -> int:
+    """Messages of the campaign submitted and recorded: ``sent``, not in doubt."""
+    with app.db.session() as session:
+        return session.scalar(
+            select(func.count()).select_from(Message)
+            .where(Message.campaign_id == campaign_id, Message.status == "sent",
+                   Message.in_doubt.is_(False))) or 0
+
+
+@dataclass
+class WorkerRun:
+    arrivals: Arrivals
+    #: flood only: seconds from the worker's start until every message was recorded
+    submit_seconds: float = 0.0
+
+
+async def _run_worker(app: Smscope, campaign_id: int, count: int, profile: Path | None,
+                      label: str, release: Callable[[], None] | None = None) -> WorkerRun:
+    """Run the real worker on the campaign until every receipt is stored.
+
+    With ``release`` (a simulator holding its receipts), first wait until every message
+    is submitted and recorded, then call it: the receipts then come as one flood, and
+    ``arrivals.start`` is the moment of the release. Under ``profile``, the profilers
+    cover what is measured: the flood only, or the whole run.
+    """
     arrivals = Arrivals(count)
     worker = _TimedWorker(app, arrivals, campaign_id=campaign_id)
     stop = asyncio.Event()
+    outcome = WorkerRun(arrivals)
     profilers: list[cProfile.Profile] = []
-    if profile is not None:
-        # cProfile sees one thread: one profiler in the worker's database thread, one
-        # in this (the event loop's) thread
-        db_profiler, loop_profiler = cProfile.Profile(), cProfile.Profile()
-        worker._db.submit(db_profiler.enable).result()
-        loop_profiler.enable()
-        profilers = [db_profiler, loop_profiler]
+
+    async def start_profiling() -> None:
+        if profile is not None:
+            # cProfile sees one thread: one profiler in the worker's database thread,
+            # one in this (the event loop's) thread
+            db_profiler, loop_profiler = cProfile.Profile(), cProfile.Profile()
+            await worker._in_db(db_profiler.enable)
+            loop_profiler.enable()
+            profilers.extend((db_profiler, loop_profiler))
+
+    async def wait_until_recorded() -> None:
+        # polled on the worker's own database thread: no competing for SQLite's lock
+        idle_since, seen = time.monotonic(), -1
+        while left := await worker._in_db(_unrecorded, app, campaign_id):
+            if left != seen:
+                idle_since, seen = time.monotonic(), left
+            elif time.monotonic() - idle_since > 60:
+                say(f"   {label}: {left:,} messages still queued after 60 s without "
+                    "progress; releasing the receipts anyway")
+                return
+            await asyncio.sleep(0.1)
+        recorded = await worker._in_db(_recorded, app, campaign_id)
+        if recorded != count:
+            say(f"   {label}: {recorded:,} of {count:,} messages sent and recorded")
 
     async def watch() -> None:
+        if release is not None:
+            await wait_until_recorded()
+            outcome.submit_seconds = time.perf_counter() - arrivals.start
+            if arrivals.count:
+                say(f"   {label}: {arrivals.count:,} receipts stored before the release")
+            await start_profiling()
+            arrivals.start = time.perf_counter()
+            release()
         idle_since, seen = time.monotonic(), -1
         while arrivals.count < count:
             await asyncio.sleep(0.02)
@@ -427,17 +565,20 @@ async def _run_worker(app: Smscope, campaign_id: int, count: int,
                 break
         stop.set()
 
+    if release is None:
+        await start_profiling()
     watcher = asyncio.create_task(watch())
     await worker.run(stop)
     await watcher
-    if profile is not None and profilers:
+    if profilers:
         db_profiler, loop_profiler = profilers
         loop_profiler.disable()
         db_profiler.disable()  # the worker's thread has ended; its stats are kept
+        assert profile is not None
         db_profiler.dump_stats(profile / f"receipts-{label}-db-thread.prof")
         loop_profiler.dump_stats(profile / f"receipts-{label}-loop.prof")
         say(f"   profiles written to {profile}/receipts-{label}-*.prof")
-    return arrivals
+    return outcome
 
 
 @dataclass
@@ -445,36 +586,79 @@ class ReceiptFigures:
     backend: str
     baseline: Arrivals
     worker: Arrivals
+    #: receipts rows of the campaign's connector, messages ``received``
     stored_rows: int
     received: int
+    #: flood only: the worker's submitting, before the release
+    submit_seconds: float = 0.0
+
+
+def _outcome(app: Smscope, campaign_id: int) -> tuple[int, int]:
+    """(receipts rows stored for the campaign's connector, messages ``received``)."""
+    with app.db.session() as session:
+        connector_id = session.scalar(select(Campaign.connector_id)
+                                      .where(Campaign.id == campaign_id))
+        stored = session.scalar(select(func.count()).select_from(ReceiptRow)
+                                .where(ReceiptRow.connector_id == connector_id)) or 0
+        report = campaign_report(session, campaign_id)
+    return int(stored), int(report["statuses"]["received"])
 
 
 def part_receipts(url: str, label: str, folder: Path, count: int, window: int,
-                  profile: Path | None) -> ReceiptFigures:
+                  profile: Path | None) -> tuple[ReceiptFigures, ReceiptFigures]:
+    """Figures 2 (flood) and 2b (whole campaign) on one database: two campaigns to
+    different contacts, each through its own connector and simulator processes."""
     config = Config(database_url=url, default_region="FR")
     app = Smscope(config)
     db = app.db
-    with simulator(folder) as port:
-        say(f"2. receipts ({label}): {count:,} contacts and a campaign (not timed) …")
-        build_contacts(db, "receipts", 0, count)
-        campaign_id = prepare_campaign(db, config, list_name="receipts", name="Receipts",
-                                       text=TEMPLATE, credits=2 * count, port=port,
-                                       window=window)
-        send(db, config, campaign_id)
+    say(f"2. receipts ({label}): 2 x {count:,} contacts (not timed) …")
+    build_contacts(db, "flood", 0, count)
+    build_contacts(db, "whole", count, count)
+
+    # two simulators holding their receipts: a release is for good, so the baseline
+    # and the worker each need their own
+    with simulator(folder, f"flood-baseline-{label}", hold=True) as base_sim, \
+            simulator(folder, f"flood-worker-{label}", hold=True) as worker_sim:
+        say(f"2. receipts flood ({label}): a {count:,}-message campaign (not timed) …")
+        flood_id = prepare_campaign(db, config, list_name="flood", name="Flood",
+                                    text=TEMPLATE, credits=2 * count, port=worker_sim.port,
+                                    window=window, connector="flood")
+        send(db, config, flood_id)
+        say(f"   baseline: SMPPClient, window {window}, submit all, release, receipts "
+            "only acknowledged …")
+        gc.collect()
+        flood_base = asyncio.run(_baseline_flood(base_sim, count, window, 0))
+        say(f"   {flood_base.count:,} receipts, {flood_base.rate():,.0f}/s")
+        say(f"   worker: Worker submits everything, then the receipts are released, "
+            f"Ingest.receipts on {label} …")
+        gc.collect()
+        flood = asyncio.run(_run_worker(app, flood_id, count, profile, f"flood-{label}",
+                                        release=worker_sim.release_receipts))
+        say(f"   submitted and recorded in {flood.submit_seconds:.1f} s; "
+            f"{flood.arrivals.count:,} receipts stored in {flood.arrivals.batches:,} "
+            f"batches, {flood.arrivals.rate():,.0f}/s")
+
+    with simulator(folder, f"whole-{label}") as sim:
+        say(f"2b. whole campaign ({label}): a {count:,}-message campaign (not timed) …")
+        whole_id = prepare_campaign(db, config, list_name="whole", name="Whole",
+                                    text=TEMPLATE, credits=2 * count, port=sim.port,
+                                    window=window, connector="whole")
+        send(db, config, whole_id)
         say(f"   baseline: SMPPClient, window {window}, receipts only acknowledged …")
         gc.collect()
-        base = asyncio.run(_baseline_client(port, count, window))
-        say(f"   {base.count:,} receipts, {base.rate():,.0f}/s")
+        whole_base = asyncio.run(_baseline_client(sim.port, count, window, count))
+        say(f"   {whole_base.count:,} receipts, {whole_base.rate():,.0f}/s")
         say(f"   worker: Worker + Ingest.receipts on {label} …")
         gc.collect()
-        got = asyncio.run(_run_worker(app, campaign_id, count, profile, label))
-        say(f"   {got.count:,} receipts stored in {got.batches:,} batches, "
-            f"{got.rate():,.0f}/s")
-    with db.session() as session:
-        stored = session.scalar(select(func.count()).select_from(ReceiptRow)) or 0
-        report = campaign_report(session, campaign_id)
+        whole = asyncio.run(_run_worker(app, whole_id, count, profile, f"whole-{label}"))
+        say(f"   {whole.arrivals.count:,} receipts stored in {whole.arrivals.batches:,} "
+            f"batches, {whole.arrivals.rate():,.0f}/s")
+
+    flood_figures = ReceiptFigures(label, flood_base, flood.arrivals,
+                                   *_outcome(app, flood_id), flood.submit_seconds)
+    whole_figures = ReceiptFigures(label, whole_base, whole.arrivals, *_outcome(app, whole_id))
     app.close()
-    return ReceiptFigures(label, base, got, int(stored), int(report["statuses"]["received"]))
+    return flood_figures, whole_figures
 
 
 # ----------------------------------------------------------------------------- report
@@ -499,32 +683,52 @@ def print_fanout(f: FanOutFigures) -> None:
     print(f"statuses: {', '.join(f'{k} {v:,}' for k, v in sorted(f.by_status.items()))}")
 
 
-def print_receipts(figures: list[ReceiptFigures], window: int) -> None:
-    count = figures[0].worker.expected
-    print(f"\n2. Receipts end to end: {count:,} one-part messages, smscope simulator "
-          f"(instant profile) in another process, window {window}\n")
+def _print_receipt_rows(figures: list[ReceiptFigures], from_what: str) -> None:
+    """Each backend's baseline and worker lines, then the ratios."""
     print(f"{'measure':<44} {'receipts':>9} {'first->last s':>14} {'receipts/s':>11} "
-          f"{'from start/s':>13}")
+          f"{from_what:>15}")
     for f in figures:
         for name, a in ((f"baseline ({f.backend} run): SMPPClient, no-op", f.baseline),
                         (f"Worker + Ingest.receipts, {f.backend}", f.worker)):
             print(f"{name:<44} {a.count:>9,} {a.seconds:>14.2f} {a.rate():>11,.0f} "
-                  f"{a.rate_from_start():>13,.0f}")
+                  f"{a.rate_from_start():>15,.0f}")
     for f in figures:
         ratio = f.worker.rate() / f.baseline.rate() if f.baseline.rate() else 0.0
         print(f"{f'ratio worker / baseline, {f.backend}':<44} {'':>9} {'':>14} "
               f"{ratio:>11.2f}")
-    for f in figures:
+
+
+def _print_completeness(f: ReceiptFigures) -> None:
+    count = f.worker.expected
+    if f.stored_rows != count or f.received != count:
+        print(f"  {f.backend}: {f.stored_rows:,} receipts rows, {f.received:,} messages "
+              f"received, of {count:,}: INCOMPLETE")
+    else:
+        print(f"  {f.backend}: all {count:,} receipts stored and every message 'received'")
+
+
+def print_receipts(floods: list[ReceiptFigures], wholes: list[ReceiptFigures],
+                   window: int) -> None:
+    count = floods[0].worker.expected
+    print(f"\n2. Receipts end to end (flood): {count:,} one-part messages submitted and "
+          f"recorded first, their receipts held by the smscope simulator (instant "
+          f"profile, --hold-receipts, another process), then released at once; "
+          f"window {window}\n")
+    _print_receipt_rows(floods, "from release/s")
+    for f in floods:
         ok = f.worker.rate() >= TARGET_RECEIPTS_PER_S
         target = "target" if f.backend == "SQLite" else "for information, target (SQLite)"
         print(f"{target}: >= {TARGET_RECEIPTS_PER_S:,} receipts/s on {f.backend}: "
               f"{f.worker.rate():,.0f}/s: {verdict(ok)}")
-        if f.stored_rows != count or f.received != count:
-            print(f"  {f.backend}: {f.stored_rows:,} receipts rows, {f.received:,} messages "
-                  f"received, of {count:,}: INCOMPLETE")
-        else:
-            print(f"  {f.backend}: all {count:,} receipts stored and every message "
-                  "'received'")
+        _print_completeness(f)
+        print(f"  {f.backend}: the worker submitted and recorded the {count:,} messages in "
+              f"{f.submit_seconds:.1f} s before the release (not part of the figure)")
+    print(f"\n2b. Whole campaign, submits and receipts together (for information): "
+          f"{count:,} one-part messages, smscope simulator (instant profile: a receipt "
+          f"right after each submit_sm_resp) in another process, window {window}\n")
+    _print_receipt_rows(wholes, "from start/s")
+    for f in wholes:
+        _print_completeness(f)
 
 
 def print_report(times: dict[str, list[float]], large: int) -> None:
@@ -547,12 +751,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--recipients", type=int, default=1_000_000,
                         help="recipients of the fan-out campaign (1,000,000)")
     parser.add_argument("--receipts", type=int, default=100_000,
-                        help="messages of the receipts campaign (100,000)")
+                        help="messages of each receipts campaign, figures 2 and 2b "
+                             "(100,000)")
     parser.add_argument("--window", type=int, default=100,
                         help="SMPP window of the connector and of the baseline (100)")
     parser.add_argument("--postgres", metavar="URL",
-                        help="also run the receipts figure on this (empty) PostgreSQL "
-                             "database")
+                        help="also run the receipts figures (2 and 2b) on this (empty) "
+                             "PostgreSQL database")
     parser.add_argument("--only", default="123",
                         help="figures to run, e.g. '2' or '13' (3 needs 1's campaign, so "
                              "it runs 1 too)")
@@ -561,7 +766,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="keep the SQLite databases and print where they are")
     parser.add_argument("--profile", metavar="DIR",
                         help="run the fan-out and the worker under cProfile and write "
-                             ".prof files to DIR (slower: figures are then not comparable)")
+                             ".prof files to DIR (figure 2: the flood only; slower: "
+                             "figures are then not comparable)")
     args = parser.parse_args(argv)
     if args.recipients < 1 or args.receipts < 1 or args.window < 1:
         parser.error("--recipients, --receipts and --window must be at least 1")
@@ -573,7 +779,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         fan: FanOutFigures | None = None
         times: dict[str, list[float]] | None = None
-        receipts: list[ReceiptFigures] = []
+        floods: list[ReceiptFigures] = []
+        wholes: list[ReceiptFigures] = []
         if "1" in args.only or "3" in args.only:
             url = f"sqlite:///{folder / 'fanout.db'}"
             config = Config(database_url=url, default_region="FR")
@@ -584,22 +791,26 @@ def main(argv: list[str] | None = None) -> int:
                 times = part_report(db, large, small)
             db.dispose()
         if "2" in args.only:
-            receipts.append(part_receipts(f"sqlite:///{folder / 'receipts.db'}", "SQLite",
-                                          folder, args.receipts, args.window, profile))
+            flood, whole = part_receipts(f"sqlite:///{folder / 'receipts.db'}", "SQLite",
+                                         folder, args.receipts, args.window, profile)
+            floods.append(flood)
+            wholes.append(whole)
             if args.postgres:
                 try:
-                    receipts.append(part_receipts(args.postgres, "PostgreSQL", folder,
-                                                  args.receipts, args.window, profile))
+                    flood, whole = part_receipts(args.postgres, "PostgreSQL", folder,
+                                                 args.receipts, args.window, profile)
+                    floods.append(flood)
+                    wholes.append(whole)
                 except Exception as exc:  # report the SQLite figures anyway
                     say(f"   PostgreSQL run failed: {type(exc).__name__}: {exc}")
                     status = 1
         if fan is not None:
             print_fanout(fan)
-        if receipts:
-            print_receipts(receipts, args.window)
+        if floods:
+            print_receipts(floods, wholes, args.window)
             if not args.postgres:
                 print("PostgreSQL: skipped (give --postgres URL of an empty database)")
-            elif len(receipts) == 1:
+            elif len(floods) == 1:
                 print("PostgreSQL: the run failed (see stderr)")
         if times is not None and fan is not None:
             print_report(times, fan.recipients)
