@@ -333,12 +333,14 @@ class SimulatorProcess:
 
 
 @contextmanager
-def simulator(folder: Path, name: str, *, hold: bool = False) -> Iterator[SimulatorProcess]:
+def simulator(folder: Path, name: str, *, hold: bool = False,
+              deliver_window: int = 100) -> Iterator[SimulatorProcess]:
     """``smscope simulator --profile instant`` on a free port, in its own process;
     with ``hold``, its receipts wait for :meth:`SimulatorProcess.release_receipts`."""
     log = folder / f"simulator-{name}.log"
     command = [sys.executable, "-m", "smscope", "simulator", "--port", "0", "--profile",
-               "instant", "--system-id", SYSTEM_ID, "--password", PASSWORD]
+               "instant", "--system-id", SYSTEM_ID, "--password", PASSWORD,
+               "--deliver-window", str(deliver_window)]
     if hold:
         command.append("--hold-receipts")
     with log.open("w") as out:
@@ -605,7 +607,8 @@ def _outcome(app: Smscope, campaign_id: int) -> tuple[int, int]:
 
 
 def part_receipts(url: str, label: str, folder: Path, count: int, window: int,
-                  profile: Path | None) -> tuple[ReceiptFigures, ReceiptFigures]:
+                  profile: Path | None,
+                  deliver_window: int = 100) -> tuple[ReceiptFigures, ReceiptFigures]:
     """Figures 2 (flood) and 2b (whole campaign) on one database: two campaigns to
     different contacts, each through its own connector and simulator processes."""
     config = Config(database_url=url, default_region="FR")
@@ -617,8 +620,10 @@ def part_receipts(url: str, label: str, folder: Path, count: int, window: int,
 
     # two simulators holding their receipts: a release is for good, so the baseline
     # and the worker each need their own
-    with simulator(folder, f"flood-baseline-{label}", hold=True) as base_sim, \
-            simulator(folder, f"flood-worker-{label}", hold=True) as worker_sim:
+    with simulator(folder, f"flood-baseline-{label}", hold=True,
+                   deliver_window=deliver_window) as base_sim, \
+            simulator(folder, f"flood-worker-{label}", hold=True,
+                      deliver_window=deliver_window) as worker_sim:
         say(f"2. receipts flood ({label}): a {count:,}-message campaign (not timed) …")
         flood_id = prepare_campaign(db, config, list_name="flood", name="Flood",
                                     text=TEMPLATE, credits=2 * count, port=worker_sim.port,
@@ -638,7 +643,7 @@ def part_receipts(url: str, label: str, folder: Path, count: int, window: int,
             f"{flood.arrivals.count:,} receipts stored in {flood.arrivals.batches:,} "
             f"batches, {flood.arrivals.rate():,.0f}/s")
 
-    with simulator(folder, f"whole-{label}") as sim:
+    with simulator(folder, f"whole-{label}", deliver_window=deliver_window) as sim:
         say(f"2b. whole campaign ({label}): a {count:,}-message campaign (not timed) …")
         whole_id = prepare_campaign(db, config, list_name="whole", name="Whole",
                                     text=TEMPLATE, credits=2 * count, port=sim.port,
@@ -755,6 +760,11 @@ def main(argv: list[str] | None = None) -> int:
                              "(100,000)")
     parser.add_argument("--window", type=int, default=100,
                         help="SMPP window of the connector and of the baseline (100)")
+    parser.add_argument("--deliver-window", type=int, default=100,
+                        help="the simulator's window of unanswered deliver_sm per session "
+                             "(100): at most this many receipts wait to be stored at once, "
+                             "so it bounds the batches a store-before-acknowledge client "
+                             "can commit")
     parser.add_argument("--postgres", metavar="URL",
                         help="also run the receipts figures (2 and 2b) on this (empty) "
                              "PostgreSQL database")
@@ -792,13 +802,15 @@ def main(argv: list[str] | None = None) -> int:
             db.dispose()
         if "2" in args.only:
             flood, whole = part_receipts(f"sqlite:///{folder / 'receipts.db'}", "SQLite",
-                                         folder, args.receipts, args.window, profile)
+                                         folder, args.receipts, args.window, profile,
+                                         args.deliver_window)
             floods.append(flood)
             wholes.append(whole)
             if args.postgres:
                 try:
                     flood, whole = part_receipts(args.postgres, "PostgreSQL", folder,
-                                                 args.receipts, args.window, profile)
+                                                 args.receipts, args.window, profile,
+                                                 args.deliver_window)
                     floods.append(flood)
                     wholes.append(whole)
                 except Exception as exc:  # report the SQLite figures anyway
@@ -808,6 +820,8 @@ def main(argv: list[str] | None = None) -> int:
             print_fanout(fan)
         if floods:
             print_receipts(floods, wholes, args.window)
+            print(f"simulator deliver window: {args.deliver_window} unanswered deliver_sm "
+                  "per session")
             if not args.postgres:
                 print("PostgreSQL: skipped (give --postgres URL of an empty database)")
             elif len(floods) == 1:

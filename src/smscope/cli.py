@@ -514,6 +514,9 @@ def simulator_command(
         help="Plan receipts and replies as usual but send none until the process gets "
              "SIGUSR2; then they all go out as fast as the links allow (to measure a "
              "flood of receipts apart from submitting).")] = False,
+    deliver_window: Annotated[int, typer.Option(
+        help="Most deliver_sm (receipts, replies) sent and not yet answered, per "
+             "session.", min=1, max=100_000)] = 100,
     json_out: JsonOpt = False,
 ) -> None:
     """Run the operator simulator: an SMPP 3.4 SMSC that sends receipts from a profile.
@@ -529,7 +532,8 @@ def simulator_command(
     if record is not None and not record.parent.is_dir():
         raise UsageError(f"--record {record}: the folder {record.parent} does not exist")
     simulator = Simulator(outcome_profile, seed=seed, system_id=system_id,
-                          password=password, max_rate=max_rate, hold_receipts=hold_receipts)
+                          password=password, max_rate=max_rate, hold_receipts=hold_receipts,
+                          deliver_window=deliver_window)
 
     def ready(sim: Simulator) -> None:
         limit = f", at most {max_rate:g} submit_sm/s" if max_rate else ""
