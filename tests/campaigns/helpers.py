@@ -148,7 +148,7 @@ class Engine:
 
     def ingest(self, now: datetime = NOW) -> Ingest:
         return Ingest(self.db, connector_id=self.connector_id, config=self.config,
-                      id_format=self.id_format, clock=lambda: now)
+                      id_format=self.id_format, clock=lambda: now, prices=self.prices)
 
     def receipts(self, pdus: Sequence[DeliverSM], now: datetime = NOW) -> IngestResult:
         return self.ingest(now).receipts(list(pdus))

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from smscope.campaigns.dispatch import LEASE
 from smscope.db import Database
-from smscope.pricing import CreditBank
+from smscope.pricing import Balance, CreditBank
 from smscope.smpp.client import PartResult, SubmitResult
 from tests.campaigns.helpers import NOW, Engine, in_doubt, make_config, number, ok, receipt
 
@@ -225,6 +225,12 @@ def test_a_receipt_matched_by_address_settles_an_in_doubt_submit(db: Database) -
     report = engine.report(campaign_id)
     assert report["statuses"]["received"] == 2
     assert report["sent"] == 2  # the operator did accept them
+    # ... and they are paid for, once each, as a recorded answer would have made them
+    assert report["cost_credits"] == Decimal(2)
+    assert [m.credits for m in engine.messages(campaign_id)] == [Decimal(1), Decimal(1)]
+    with db.session() as session:
+        # charged from the campaign's reservation: nothing is left reserved
+        assert CreditBank(session).balance() == Balance(Decimal(1000 - 2), Decimal(0))
 
 
 def test_an_in_doubt_submit_without_receipt_ends_undefined_a_guess_a_receipt_replaces(

@@ -29,12 +29,13 @@ from typing import Any
 from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from smscope.campaigns.charges import charge_campaigns
 from smscope.campaigns.counters import ACCEPTED_COUNTER, COST_COUNTER, Tally
 from smscope.campaigns.outcomes import MESSAGE_COLUMNS, Outcomes
 from smscope.campaigns.suspension import check_campaigns
 from smscope.config import Config
 from smscope.db.sql import is_postgresql, table_of, update_by_id
-from smscope.db.tables import Campaign, CreditReservation, Message, MessagePart
+from smscope.db.tables import Campaign, Message, MessagePart
 from smscope.db.types import to_credit_units
 from smscope.errors import InsufficientCreditError
 from smscope.pricing import CreditBank, PriceTable
@@ -272,8 +273,8 @@ def record(session: Session, items: Sequence[Claimed], results: Sequence[SubmitR
         for row, part_id in zip(part_rows, ids, strict=True):
             new_parts.append({"id": part_id, **row, "error_code": None})
     update_by_id(session, Message, _RECORD_COLUMNS, updates)
-    _charge(session, charges)
-    _charge(session, test_charges, reserved=False, note="test sends")
+    charge_campaigns(session, charges)
+    charge_campaigns(session, test_charges, reserved=False, note="test sends")
     if new_parts:
         apply_orphans(session, outcomes, connector_id=connector_id, id_format=id_format,
                       mapping=mapping, parts=new_parts,
@@ -281,29 +282,6 @@ def record(session: Session, items: Sequence[Claimed], results: Sequence[SubmitR
     outcomes.flush()
     check_campaigns(session, outcomes.campaigns, config=config, now=now)
     return counts
-
-
-def _charge(session: Session, charges: dict[int, Decimal], *, reserved: bool = True,
-            note: str = "messages sent") -> None:
-    """First attempts are paid from the campaign's reservation (made at fan-out); test
-    sends (``reserved=False``) from the balance."""
-    bank = CreditBank(session)
-    for campaign_id, amount in charges.items():
-        if amount <= 0:
-            continue
-        reservation = session.scalar(
-            select(CreditReservation.id)
-            .where(CreditReservation.campaign_id == campaign_id,
-                   CreditReservation.closed_at.is_(None),
-                   CreditReservation.amount >= amount)
-            .order_by(CreditReservation.id).limit(1)) if reserved else None
-        try:
-            bank.charge(amount, reservation_id=reservation, campaign_id=campaign_id,
-                        note=note)
-        except InsufficientCreditError:
-            # prices changed since the fan-out and the balance cannot cover it: the
-            # messages are already out, so say so rather than fail the record
-            log.warning("campaign %s: %s credits could not be charged", campaign_id, amount)
 
 
 def expire(session: Session, *, config: Config, now: datetime,

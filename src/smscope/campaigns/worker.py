@@ -99,7 +99,8 @@ class Worker:
                                "'--simulator'")
         for info in infos:
             ingest = Ingest(self.app.db, connector_id=info.id, config=self.app.config,
-                            mapping=info.mapping, id_format=info.id_format, clock=self.clock)
+                            mapping=info.mapping, id_format=info.id_format, clock=self.clock,
+                            prices=self._prices)
             session = ConnectorSession(info, on_receipts=self._handler(ingest.receipts),
                                        on_mo=self._handler(ingest.replies))
             try:
@@ -207,6 +208,7 @@ class Worker:
             info = session_.info
             with self.app.db.transaction() as session:
                 sweep_orphans(session, connector_id=info.id, id_format=info.id_format,
-                              mapping=info.mapping, config=config, now=now)
+                              mapping=info.mapping, config=config, now=now,
+                              prices=self._prices)
         with self.app.db.transaction() as session:
             service.complete_finished(session, now=now)

@@ -27,12 +27,14 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from smscope.campaigns.counters import ACCEPTED_COUNTER
+from smscope.campaigns.charges import charge_campaigns
+from smscope.campaigns.counters import ACCEPTED_COUNTER, COST_COUNTER
 from smscope.campaigns.outcomes import Outcomes, load_messages
 from smscope.campaigns.suspension import check_campaigns
 from smscope.config import Config
@@ -41,8 +43,9 @@ from smscope.db import Database
 from smscope.db.sql import dialect_insert, is_postgresql, table_of, update_by_id
 from smscope.db.tables import Message, MessagePart, Reply
 from smscope.db.tables import Receipt as ReceiptRow
-from smscope.db.types import utcnow
+from smscope.db.types import to_credit_units, utcnow
 from smscope.errors import InvalidNumberError, ReceiptFormatError
+from smscope.pricing import PriceTable
 from smscope.receipts.ids import ids_match, index_key, lookup_keys
 from smscope.receipts.mapping import StatusMapping
 from smscope.receipts.parser import Receipt
@@ -100,8 +103,11 @@ class Ingest:
 
     def __init__(self, db: Database, *, connector_id: int, config: Config,
                  mapping: StatusMapping | None = None, id_format: str = "auto",
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow,
+                 prices: PriceTable | None = None) -> None:
         self.db = db
+        #: what an in-doubt submit settled by its receipt is charged
+        self.prices = prices or PriceTable()
         self.connector_id = connector_id
         self.config = config
         self.mapping = mapping or StatusMapping()
@@ -170,7 +176,8 @@ class Ingest:
             return result
         with self.db.transaction() as session:
             outcomes = Outcomes(session, config=self.config, now=now)
-            applier = _Applier(session, outcomes, self.connector_id, self.id_format)
+            applier = _Applier(session, outcomes, self.connector_id, self.id_format,
+                               self.prices)
             parsed = [item for item in incoming if item.receipt is not None]
             # matched before the insert, so that each receipt is stored with its final
             # state at once (one UPDATE of every receipt less per batch)
@@ -299,8 +306,13 @@ class _Applier:
     """Applies matched receipts of one batch to parts and messages."""
 
     def __init__(self, session: Session, outcomes: Outcomes, connector_id: int,
-                 id_format: str) -> None:
+                 id_format: str, prices: PriceTable | None = None) -> None:
         self.session = session
+        self.prices = prices or PriceTable()
+        #: what settled in-doubt submits cost, by campaign: from the reservation
+        #: (first attempts) or the balance (test sends); retries were paid at claim
+        self.charges: defaultdict[int, Decimal] = defaultdict(Decimal)
+        self.test_charges: defaultdict[int, Decimal] = defaultdict(Decimal)
         self.outcomes = outcomes
         self.connector_id = connector_id
         self.id_format = id_format
@@ -364,7 +376,8 @@ class _Applier:
         # result (a receipt ahead of it waits as an orphan)
         rows = self.session.execute(
             select(Message.id, Message.number, Message.sender, Message.attempts,
-                   Message.campaign_id, Message.list_ids, Message.sent_at)
+                   Message.campaign_id, Message.list_ids, Message.sent_at, Message.kind,
+                   Message.region, Message.segments, Message.credits)
             .where(Message.connector_id == self.connector_id,
                    or_(and_(Message.in_doubt.is_(True),
                             or_(Message.claimed_until.is_(None), Message.claimed_until < now)),
@@ -406,11 +419,18 @@ class _Applier:
         part_id = self.session.execute(
             insert(MessagePart).values(**values).returning(MessagePart.id)).scalar_one()
         settled: dict[str, Any] = {"in_doubt": False}
+        # a receipt proves the operator accepted it: it counts as sent, and is paid
+        # for, as a recorded submit_sm_resp would have made it
+        counted = msg.campaign_id if msg.kind != "test" else None
         if msg.sent_at is None:
-            # a receipt proves the operator accepted it: it counts as sent, as a
-            # recorded submit_sm_resp would have made it
             settled["sent_at"] = now
-            self.outcomes.tally.add(msg.campaign_id, msg.list_ids, ACCEPTED_COUNTER)
+            self.outcomes.tally.add(counted, msg.list_ids, ACCEPTED_COUNTER)
+        if attempt <= 1 and msg.campaign_id is not None:
+            cost = (self.prices.price_for(msg.region) * (msg.segments or 1)).quantize(
+                Decimal("0.0001"))
+            settled["credits"] = (msg.credits or Decimal(0)) + cost
+            self.outcomes.tally.add(counted, None, COST_COUNTER, to_credit_units(cost))
+            (self.test_charges if msg.kind == "test" else self.charges)[msg.campaign_id] += cost
         self.session.execute(update(Message).where(Message.id == message_id)
                              .values(**settled))
         return self.keep({"id": part_id, **values})
@@ -485,6 +505,11 @@ class _Applier:
 
     def flush(self) -> None:
         session = self.session
+        charge_campaigns(session, self.charges, note="messages sent (settled by receipt)")
+        charge_campaigns(session, self.test_charges, reserved=False,
+                         note="test sends (settled by receipt)")
+        self.charges.clear()
+        self.test_charges.clear()
         update_by_id(session, MessagePart, ("status", "status_updated_at", "error_code"),
                      [{"_id": p["id"], "status": p["status"],
                        "status_updated_at": p["status_updated_at"],

@@ -23,6 +23,7 @@ from smscope.campaigns.suspension import check_campaigns
 from smscope.config import Config
 from smscope.db.sql import is_postgresql
 from smscope.db.tables import Receipt as ReceiptRow
+from smscope.pricing import PriceTable
 from smscope.receipts.ingest import _Applier, _Incoming
 from smscope.receipts.mapping import StatusMapping
 from smscope.receipts.parser import Receipt
@@ -43,7 +44,7 @@ def _network(value: str | None) -> tuple[int, int] | None:
 
 def sweep_orphans(session: Session, *, connector_id: int, id_format: str,
                   mapping: StatusMapping, config: Config, now: datetime,
-                  limit: int = 5000) -> int:
+                  limit: int = 5000, prices: PriceTable | None = None) -> int:
     """Apply the connector's recent orphans whose part is now known; how many."""
     stmt = (
         select(ReceiptRow.id, ReceiptRow.operator_id, ReceiptRow.stat, ReceiptRow.err,
@@ -66,7 +67,7 @@ def sweep_orphans(session: Session, *, connector_id: int, id_format: str,
                                mapping.map(receipt.stat, receipt.err, network),
                                row.source_addr or "", row.dest_addr or ""))
     outcomes = Outcomes(session, config=config, now=now)
-    applier = _Applier(session, outcomes, connector_id, id_format)
+    applier = _Applier(session, outcomes, connector_id, id_format, prices)
     matched = applier.match(items)
     # a receipt for a submit whose worker died before recording it: by its addresses,
     # once that worker's claim has lapsed
