@@ -143,3 +143,20 @@ def test_an_unparseable_receipt_is_stored_as_such_and_does_not_raise(db: Databas
     assert states == ["applied", "unparseable"]
     assert engine.message(campaign_id, number(1)).status == "received"
     engine.report(campaign_id)
+
+
+def test_every_receipt_of_a_mixed_batch_is_stored_whole(db: Database) -> None:
+    """Unparseable, orphan and applied receipts in one batch, the unparseable one
+    first: each row keeps its own ids and links (a bulk insert once took its columns
+    from the first row and dropped the others')."""
+    engine, campaign_id, _ = sent_one(db)
+    engine.receipts([garbage(), receipt("ffff", to=number(2)), receipt("1a2b")], LATER)
+    stored = {r.state: r for r in engine.stored_receipts()}
+    assert stored["unparseable"].operator_id is None
+    orphan, applied = stored["orphan"], stored["applied"]
+    assert (orphan.operator_id, orphan.operator_key, orphan.stat) == ("ffff", "n:65535",
+                                                                       "DELIVRD")
+    message = engine.message(campaign_id, number(1))
+    assert (applied.operator_id, applied.message_id, applied.stat) == ("1a2b", message.id,
+                                                                       "DELIVRD")
+    assert applied.part_id is not None and applied.applied_at is not None

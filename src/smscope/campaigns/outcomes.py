@@ -12,7 +12,7 @@ is always what the messages say.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -27,7 +27,7 @@ from smscope.db.tables import Contact, Message, StatusEvent
 from smscope.rules.retry import next_attempt_at
 from smscope.statuses import Category, ContactAction, Status, should_replace
 
-__all__ = ["MESSAGE_COLUMNS", "Outcomes", "load_messages"]
+__all__ = ["MESSAGE_COLUMNS", "RECEIPT_COLUMNS", "Outcomes", "load_messages"]
 
 #: temporary errors, which are retried while attempts remain
 TEMPORARY = frozenset({
@@ -46,19 +46,28 @@ MESSAGE_COLUMNS = (
     Message.region, Message.connector_id, Message.in_doubt, Message.credits,
     Message.sent_at,
 )
+#: the columns of a message that a receipt's status change reads (what
+#: :meth:`Outcomes.change` and its retries and hygiene use): fewer than a claim needs
+RECEIPT_COLUMNS = (
+    Message.id, Message.campaign_id, Message.contact_id, Message.kind, Message.list_ids,
+    Message.status, Message.status_is_guess, Message.attempts, Message.first_submitted_at,
+    Message.validity_until, Message.next_attempt_at, Message.error_code,
+    Message.error_detail,
+)
 _EVENT_COLUMNS = ("message_id", "at", "from_status", "to_status", "attempt", "part_id",
                   "receipt_id", "reason")
 _WRITTEN = ("status", "category", "status_is_guess", "status_updated_at",
             "next_attempt_at", "error_code", "error_detail")
 
 
-def load_messages(session: Session, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-    """Messages by id as mutable dicts of :data:`MESSAGE_COLUMNS`, locked until the
-    transaction ends (PostgreSQL; SQLite has one writer at a time)."""
+def load_messages(session: Session, ids: Iterable[int],
+                  columns: Sequence[Any] = MESSAGE_COLUMNS) -> dict[int, dict[str, Any]]:
+    """Messages by id as mutable dicts of ``columns``, locked until the transaction
+    ends (PostgreSQL; SQLite has one writer at a time)."""
     wanted = sorted(set(ids))
     found: dict[int, dict[str, Any]] = {}
     for start in range(0, len(wanted), 1000):
-        stmt = select(*MESSAGE_COLUMNS).where(Message.id.in_(wanted[start:start + 1000]))
+        stmt = select(*columns).where(Message.id.in_(wanted[start:start + 1000]))
         if is_postgresql(session):
             # Two transactions (two workers' receipts, or a receipt and an orphan sweep)
             # may change one message at once; each would move the counters from the

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from smscope.campaigns.charges import charge_campaigns
 from smscope.campaigns.counters import ACCEPTED_COUNTER, COST_COUNTER
-from smscope.campaigns.outcomes import Outcomes, load_messages
+from smscope.campaigns.outcomes import RECEIPT_COLUMNS, Outcomes, load_messages
 from smscope.campaigns.suspension import check_campaigns
 from smscope.config import Config
 from smscope.contacts import blacklist
@@ -124,11 +124,15 @@ class Ingest:
         tlv = pdu.tlvs
         source = _address(pdu.source_addr, pdu.source_addr_ton)
         destination = _address(pdu.destination_addr, pdu.dest_addr_ton)
-        row: dict[str, Any] = {
+        # every row of a batch has every column: an executemany takes its columns from
+        # the first row and would drop what later rows add (an unparseable receipt first
+        # would lose the ids of the receipts after it)
+        row: dict[str, Any] = dict.fromkeys(_RECEIPT_ROW_KEYS)
+        row.update({
             "connector_id": self.connector_id, "source": "smpp", "received_at": now,
             "raw": raw or repr({int(k): v for k, v in tlv.items()})[:2000],
             "state": "orphan", "source_addr": source[:32], "dest_addr": destination[:32],
-        }
+        })
         try:
             receipt: Receipt | None = receipt_from_pdu(pdu)
         except ReceiptFormatError as exc:
@@ -442,7 +446,7 @@ class _Applier:
         missing = {p["message_id"] for p in parts} - self.messages.keys()
         if not missing:
             return
-        self.messages.update(load_messages(self.session, missing))
+        self.messages.update(load_messages(self.session, missing, RECEIPT_COLUMNS))
         # the other parts of multipart messages, for the roll-up; on PostgreSQL every
         # part again, now that the messages are locked (another transaction may have
         # changed them since they were matched). In place: matched receipts hold these
@@ -573,6 +577,12 @@ def apply_orphans(session: Session, outcomes: Outcomes, *, connector_id: int,
     applier.flush()
     return applied
 
+
+#: the columns of a stored receipt that :meth:`Ingest.receipts` writes
+_RECEIPT_ROW_KEYS = ("connector_id", "source", "received_at", "raw", "state", "source_addr",
+                     "dest_addr", "operator_id", "operator_key", "stat", "err",
+                     "network_error", "done_date", "mapped_status", "dedup_key",
+                     "message_id", "part_id", "applied_at")
 
 #: the columns of a part that matching and roll-up read
 _PART_COLUMNS = (MessagePart.id, MessagePart.message_id, MessagePart.attempt,
