@@ -12,11 +12,12 @@ is always what the messages say.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from smscope.campaigns.counters import Tally
@@ -66,19 +67,27 @@ def load_messages(session: Session, ids: Iterable[int],
     ends (PostgreSQL; SQLite has one writer at a time)."""
     wanted = sorted(set(ids))
     found: dict[int, dict[str, Any]] = {}
+    stmt = _load_statement(tuple(columns), is_postgresql(session))
     for start in range(0, len(wanted), 1000):
-        stmt = select(*columns).where(Message.id.in_(wanted[start:start + 1000]))
-        if is_postgresql(session):
-            # Two transactions (two workers' receipts, or a receipt and an orphan sweep)
-            # may change one message at once; each would move the counters from the
-            # status it read, counting the message twice. The lock makes the second
-            # wait and then read the first one's result (READ COMMITTED re-reads a
-            # locked row). Ids in order, so two batches lock in the same order.
-            stmt = stmt.order_by(Message.id).with_for_update()
-        rows = session.execute(stmt)
+        rows = session.execute(stmt, {"ids": wanted[start:start + 1000]})
         for row in rows.mappings():
             found[row["id"]] = dict(row)
     return found
+
+
+@functools.cache
+def _load_statement(columns: tuple[Any, ...], lock: bool) -> Any:
+    """The statement of :func:`load_messages`, built once per column set (it runs for
+    every batch of receipts; building it cost more than running it)."""
+    stmt = select(*columns).where(Message.id.in_(bindparam("ids", expanding=True)))
+    if lock:
+        # Two transactions (two workers' receipts, or a receipt and an orphan sweep)
+        # may change one message at once; each would move the counters from the
+        # status it read, counting the message twice. The lock makes the second
+        # wait and then read the first one's result (READ COMMITTED re-reads a
+        # locked row). Ids in order, so two batches lock in the same order.
+        stmt = stmt.order_by(Message.id).with_for_update()
+    return stmt
 
 
 class Outcomes:

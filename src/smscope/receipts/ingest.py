@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from smscope.campaigns.charges import charge_campaigns
@@ -214,10 +214,7 @@ class Ingest:
 
     def _insert(self, session: Session, incoming: list[_Incoming]) -> list[_Incoming]:
         """Insert the receipts not stored before; those, with their new ids."""
-        table = table_of(ReceiptRow)
-        stmt = (dialect_insert(session)(table)
-                .on_conflict_do_nothing(index_elements=["dedup_key"])
-                .returning(table.c.id, table.c.dedup_key))
+        stmt = _store_statement(session)
         by_key = {item.row["dedup_key"]: item for item in incoming}
         fresh: list[_Incoming] = []
         for row in session.execute(stmt, [item.row for item in incoming]):
@@ -351,10 +348,8 @@ class _Applier:
         by_key: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
         wanted_list = sorted(wanted)
         for start in range(0, len(wanted_list), 1000):
-            rows = self.session.execute(
-                select(*_PART_COLUMNS)
-                .where(MessagePart.connector_id == self.connector_id,
-                       MessagePart.operator_key.in_(wanted_list[start:start + 1000])))
+            rows = self.session.execute(_PARTS_BY_KEY, {
+                "connector": self.connector_id, "keys": wanted_list[start:start + 1000]})
             for row in rows.mappings():
                 part = self.parts.get(row["id"]) or self.keep(row)
                 by_key[row["operator_key"]].append(part)
@@ -459,9 +454,8 @@ class _Applier:
                       if p["message_id"] in missing and p.get("part_count", 0) != 1}
         ordered = sorted(wanted)
         for start in range(0, len(ordered), 1000):
-            rows = self.session.execute(
-                select(*_PART_COLUMNS)
-                .where(MessagePart.message_id.in_(ordered[start:start + 1000])))
+            rows = self.session.execute(_PARTS_OF,
+                                        {"ids": ordered[start:start + 1000]})
             for row in rows.mappings():
                 self.keep(row)
 
@@ -588,6 +582,28 @@ _RECEIPT_ROW_KEYS = ("connector_id", "source", "received_at", "raw", "state", "s
 _PART_COLUMNS = (MessagePart.id, MessagePart.message_id, MessagePart.attempt,
                  MessagePart.part_no, MessagePart.part_count, MessagePart.operator_id,
                  MessagePart.operator_key, MessagePart.status, MessagePart.error_code)
+
+
+# The statements run for every batch, built once: building one (SQLAlchemy's
+# construction and cache-key generation) cost more than running it.
+_PARTS_BY_KEY = select(*_PART_COLUMNS).where(
+    MessagePart.connector_id == bindparam("connector"),
+    MessagePart.operator_key.in_(bindparam("keys", expanding=True)))
+_PARTS_OF = select(*_PART_COLUMNS).where(
+    MessagePart.message_id.in_(bindparam("ids", expanding=True)))
+_STORE: dict[str, Any] = {}
+
+
+def _store_statement(session: Session) -> Any:
+    """``INSERT … ON CONFLICT (dedup_key) DO NOTHING RETURNING id, dedup_key`` of the
+    session's dialect."""
+    name = session.get_bind().dialect.name
+    if name not in _STORE:
+        table = table_of(ReceiptRow)
+        _STORE[name] = (dialect_insert(session)(table)
+                        .on_conflict_do_nothing(index_elements=["dedup_key"])
+                        .returning(table.c.id, table.c.dedup_key))
+    return _STORE[name]
 
 
 def _digest(*parts: object) -> str:
