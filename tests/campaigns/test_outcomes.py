@@ -277,3 +277,25 @@ def test_an_orphan_for_a_crashed_claim_is_settled_by_the_sweep_once_the_claim_la
     assert (message.status, message.in_doubt) == ("received", False)
     assert engine.stored_receipts()[0].state == "applied"
     assert engine.report(campaign_id)["statuses"]["received"] == 1
+
+
+def test_retries_are_paid_one_by_one_as_far_as_the_balance_goes(db: Database) -> None:
+    engine = Engine(db).setup(credits=3)
+    campaign_id = engine.campaign(numbers=[number(1), number(2), number(3)])
+    sent = engine.send_all()
+    engine.receipts([receipt(sent[number(i)], "UNDELIV", "027", to=number(i))
+                     for i in (1, 2, 3)], NOW + MINUTE)
+    assert {status(engine, campaign_id, number(i)) for i in (1, 2, 3)} == {
+        "retry_scheduled"}
+    with db.transaction() as session:
+        CreditBank(session).add(1)  # one retry's worth
+    retried = engine.claim(NOW + timedelta(hours=3))
+    assert [item["number"] for item in retried] == [number(1)]
+    # the others are not retried: their soft bounce is final
+    for i in (2, 3):
+        message = engine.message(campaign_id, number(i))
+        assert (message.status, message.attempts) == ("temporary_error_absence", 1)
+        assert "not enough credit" in (message.error_detail or "")
+    with db.session() as session:
+        assert CreditBank(session).balance() == Balance(Decimal(0), Decimal(0))
+    engine.report(campaign_id)

@@ -116,7 +116,6 @@ def claim(session: Session, *, connector_id: int, limit: int, now: datetime,
     outcomes = Outcomes(session, config=config, now=now)
     claimed: list[Claimed] = []
     waiting: list[dict[str, Any]] = []
-    retry_costs: dict[int, Decimal] = defaultdict(Decimal)
     for row in rows:
         if row["campaign_type"] == "marketing":
             opens = windows.next_opening(row["region"], now)
@@ -132,13 +131,11 @@ def claim(session: Session, *, connector_id: int, limit: int, now: datetime,
         cost = (prices.price_for(row["region"]) * row["segments"]).quantize(Decimal("0.0001"))
         item = Claimed(row)
         item["cost"] = cost
-        if row["attempts"]:
-            retry_costs[row["campaign_id"]] += cost
         claimed.append(item)
     for wait in waiting:
         session.execute(update(Message).where(Message.id == wait["_id"])
                         .values(next_attempt_at=wait["opens"]))
-    claimed = _pay_retries(session, outcomes, claimed, retry_costs)
+    claimed = _pay_retries(session, outcomes, claimed)
     for item in claimed:
         # only once the retry is paid: one that is not made ends from retry_scheduled
         if Status(item["status"]) is Status.RETRY_SCHEDULED:
@@ -170,22 +167,39 @@ def _validity(item: dict[str, Any], config: Config) -> timedelta:
     return timedelta(seconds=float(seconds)) if seconds else config.validity.default
 
 
-def _pay_retries(session: Session, outcomes: Outcomes, claimed: list[Claimed],
-                 costs: dict[int, Decimal]) -> list[Claimed]:
-    """Retries are paid from the balance before they go; one that cannot be paid is
-    not made, and the message ends with its soft-bounce status."""
-    if not costs:
+def _pay_retries(session: Session, outcomes: Outcomes,
+                 claimed: list[Claimed]) -> list[Claimed]:
+    """Retries are paid from the balance before they go, each as far as the balance
+    goes, in claim order; once one cannot be paid, no later one is made either (as at
+    fan-out, CONTRACTS §8). A retry not made ends the message with its soft-bounce
+    status."""
+    if not any(item["attempts"] for item in claimed):
         return claimed
     bank = CreditBank(session)
-    unpaid: set[int] = set()
-    for campaign_id, amount in costs.items():
+    left = bank.balance().available
+    paid: dict[int, Decimal] = defaultdict(Decimal)
+    unpaid: list[Claimed] = []
+    for item in claimed:
+        if not item["attempts"]:
+            continue
+        if unpaid or item["cost"] > left:
+            unpaid.append(item)
+            continue
+        left -= item["cost"]
+        paid[item["campaign_id"]] += item["cost"]
+    refused: set[int] = set()
+    for campaign_id, amount in paid.items():
         try:
-            bank.charge(amount, campaign_id=campaign_id, note="retries")
+            if amount > 0:
+                bank.charge(amount, campaign_id=campaign_id, note="retries")
         except InsufficientCreditError:
-            unpaid.add(campaign_id)
+            # another worker spent the balance since it was read
+            refused.add(campaign_id)
+    not_made = {id(item) for item in unpaid} | {
+        id(item) for item in claimed if item["attempts"] and item["campaign_id"] in refused}
     kept = []
     for item in claimed:
-        if item["attempts"] and item["campaign_id"] in unpaid:
+        if id(item) in not_made:
             final = _soft_bounce_of(item)
             # retry=False: the soft bounce is final here, not another retry_scheduled
             outcomes.change(item, final, reason="retry not made: not enough credit",
