@@ -13,8 +13,8 @@ from decimal import Decimal
 from sqlalchemy import insert, select, text
 
 from smscope.db import Database
-from smscope.db.sql import insert_rows, table_of, update_by_id
-from smscope.db.tables import CreditReservation
+from smscope.db.sql import insert_returning, insert_rows, table_of, update_by_id
+from smscope.db.tables import Counter, CreditReservation
 
 MOMENTS = [datetime(2026, 11, 24, 10, 0, tzinfo=UTC),  # no microseconds
            datetime(2026, 11, 24, 11, 0, 0, 250, tzinfo=timezone(timedelta(hours=1))),
@@ -66,3 +66,32 @@ def test_update_by_id_stores_what_core_stores(db: Database) -> None:
                             .values(amount=row["amount"], closed_at=row["closed_at"]))
     assert _raw(db) == bulk
     assert [row[0] for row in bulk] == [row["amount"] * 10_000 for row in changed]
+
+
+def test_insert_returning_stores_what_core_stores_and_skips_conflicts(db: Database) -> None:
+    with db.transaction() as session:
+        session.execute(insert(table_of(CreditReservation)), _rows())
+    core = _raw(db)
+    with db.transaction() as session:
+        session.execute(text("DELETE FROM credit_reservations"))
+        returned = insert_returning(session, CreditReservation, COLUMNS, _rows(),
+                                    returning=("id", "note"))
+    assert _raw(db) == core
+    assert sorted(note for _, note in returned) == [f"n{i}" for i in range(8)]
+    with db.session() as session:
+        assert sorted(session.scalars(select(CreditReservation.id))) == sorted(
+            i for i, _ in returned)
+    # a row whose key exists returns nothing and changes nothing
+    columns = ("campaign_id", "list_id", "name", "shard", "value")
+    key = ("campaign_id", "list_id", "name", "shard")
+    one = {"campaign_id": 1, "list_id": 0, "name": "sent", "shard": 0, "value": 5}
+    other = {**one, "name": "received", "value": 2}
+    with db.transaction() as session:
+        first = insert_returning(session, Counter, columns, [one], returning=("name",),
+                                 skip_conflicts_on=key)
+        again = insert_returning(session, Counter, columns, [{**one, "value": 9}, other],
+                                 returning=("name",), skip_conflicts_on=key)
+    assert first == [("sent",)] and again == [("received",)]
+    with db.session() as session:
+        values = dict(session.execute(select(Counter.name, Counter.value)).all())
+    assert values == {"sent": 5, "received": 2}

@@ -10,8 +10,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-__all__ = ["dialect_insert", "insert_ignore", "insert_rows", "is_postgresql", "table_of",
-           "update_by_id", "upsert_rows"]
+__all__ = ["dialect_insert", "insert_ignore", "insert_returning", "insert_rows",
+           "is_postgresql", "table_of", "update_by_id", "upsert_rows"]
 
 
 def is_postgresql(session: Session) -> bool:
@@ -77,6 +77,40 @@ def upsert_rows(session: Session, model: Any, columns: Sequence[str],
         return text
 
     _executemany(session, table, list(columns), rows, sql)
+
+
+def insert_returning(session: Session, model: Any, columns: Sequence[str],
+                     rows: Sequence[dict[str, Any]], *, returning: Sequence[str],
+                     skip_conflicts_on: Sequence[str] = ()) -> list[tuple[Any, ...]]:
+    """``INSERT INTO <model> (columns) VALUES (…), (…), … [ON CONFLICT (keys) DO NOTHING]
+    RETURNING …``: one statement per 1,000 rows; the returned columns of the rows
+    inserted (a row skipped for a conflict returns nothing), as the DB-API gives them
+    (no result processing: ask for ids and plain strings)."""
+    if not rows:
+        return []
+    table = table_of(model)
+    session.flush()
+    connection = session.connection()
+    dialect: Dialect = connection.dialect
+    quote = dialect.identifier_preparer.quote
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    processors = [_processor(dialect, table.c[name]) for name in columns]
+    plan = list(zip(columns, processors, strict=True))
+    one = f"({', '.join([mark] * len(columns))})"
+    head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) VALUES "
+    tail = ""
+    if skip_conflicts_on:
+        tail += f" ON CONFLICT ({', '.join(quote(c) for c in skip_conflicts_on)}) DO NOTHING"
+    tail += f" RETURNING {', '.join(quote(c) for c in returning)}"
+    out: list[tuple[Any, ...]] = []
+    for start in range(0, len(rows), 1000):
+        chunk = rows[start:start + 1000]
+        params = [row[key] if convert is None else convert(row[key])
+                  for row in chunk for key, convert in plan]
+        result = connection.exec_driver_sql(head + ", ".join([one] * len(chunk)) + tail,
+                                            tuple(params))
+        out.extend(tuple(r) for r in result)
+    return out
 
 
 #: bind processors by (dialect class, column): found once per process

@@ -40,7 +40,13 @@ from smscope.campaigns.suspension import check_campaigns
 from smscope.config import Config
 from smscope.contacts import blacklist
 from smscope.db import Database
-from smscope.db.sql import dialect_insert, is_postgresql, table_of, update_by_id
+from smscope.db.sql import (
+    dialect_insert,
+    insert_returning,
+    is_postgresql,
+    table_of,
+    update_by_id,
+)
 from smscope.db.tables import Message, MessagePart, Reply
 from smscope.db.tables import Receipt as ReceiptRow
 from smscope.db.types import to_credit_units, utcnow
@@ -214,14 +220,13 @@ class Ingest:
 
     def _insert(self, session: Session, incoming: list[_Incoming]) -> list[_Incoming]:
         """Insert the receipts not stored before; those, with their new ids."""
-        stmt = _store_statement(session)
         by_key = {item.row["dedup_key"]: item for item in incoming}
-        fresh: list[_Incoming] = []
-        for row in session.execute(stmt, [item.row for item in incoming]):
-            item = by_key[row.dedup_key]
-            item.row["id"] = row.id
-            fresh.append(item)
-        return fresh
+        for receipt_id, dedup_key in insert_returning(
+                session, ReceiptRow, _RECEIPT_ROW_KEYS, [item.row for item in incoming],
+                returning=("id", "dedup_key"), skip_conflicts_on=("dedup_key",)):
+            by_key[dedup_key].row["id"] = receipt_id
+        # in the order they came (RETURNING promises no order)
+        return [item for item in incoming if "id" in item.row]
 
     # -- replies ----------------------------------------------------------------------
 
@@ -591,21 +596,6 @@ _PARTS_BY_KEY = select(*_PART_COLUMNS).where(
     MessagePart.operator_key.in_(bindparam("keys", expanding=True)))
 _PARTS_OF = select(*_PART_COLUMNS).where(
     MessagePart.message_id.in_(bindparam("ids", expanding=True)))
-_STORE: dict[str, Any] = {}
-
-
-def _store_statement(session: Session) -> Any:
-    """``INSERT … ON CONFLICT (dedup_key) DO NOTHING RETURNING id, dedup_key`` of the
-    session's dialect."""
-    name = session.get_bind().dialect.name
-    if name not in _STORE:
-        table = table_of(ReceiptRow)
-        _STORE[name] = (dialect_insert(session)(table)
-                        .on_conflict_do_nothing(index_elements=["dedup_key"])
-                        .returning(table.c.id, table.c.dedup_key))
-    return _STORE[name]
-
-
 def _digest(*parts: object) -> str:
     joined = "\x1f".join("" if p is None else str(p) for p in parts)
     return hashlib.sha256(joined.encode("utf-8", "replace")).hexdigest()[:40]

@@ -72,5 +72,8 @@ def receipt_from_pdu(pdu: Any) -> Receipt:
             )
         return Receipt(id=tlv_id, stat=tlv_stat, text=text or None,
                        network_error=network_error)
+    if ((tlv_id is None or tlv_id == parsed.id) and (tlv_stat is None or tlv_stat == parsed.stat)
+            and network_error is None):
+        return parsed  # text and TLVs agree (the usual case): no copy to make
     return replace(parsed, id=tlv_id or parsed.id, stat=tlv_stat or parsed.stat,
                    network_error=network_error or parsed.network_error)
