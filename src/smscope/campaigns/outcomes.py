@@ -17,13 +17,13 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from smscope.campaigns.counters import Tally
 from smscope.config import Config
 from smscope.contacts import book
-from smscope.db.sql import insert_rows, is_postgresql, update_by_id
+from smscope.db.sql import insert_rows, is_postgresql, one_of, update_by_id
 from smscope.db.tables import Contact, Message, StatusEvent
 from smscope.rules.retry import next_attempt_at
 from smscope.statuses import Category, ContactAction, Status, should_replace
@@ -79,7 +79,7 @@ def load_messages(session: Session, ids: Iterable[int],
 def _load_statement(columns: tuple[Any, ...], lock: bool) -> Any:
     """The statement of :func:`load_messages`, built once per column set (it runs for
     every batch of receipts; building it cost more than running it)."""
-    stmt = select(*columns).where(Message.id.in_(bindparam("ids", expanding=True)))
+    stmt = select(*columns).where(one_of(Message.id, "ids", postgresql=lock))
     if lock:
         # Two transactions (two workers' receipts, or a receipt and an orphan sweep)
         # may change one message at once; each would move the counters from the

@@ -22,6 +22,7 @@ that number from that sender, and a STOP keyword blacklists the number.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -44,6 +45,7 @@ from smscope.db.sql import (
     dialect_insert,
     insert_returning,
     is_postgresql,
+    one_of,
     table_of,
     update_by_id,
 )
@@ -353,7 +355,7 @@ class _Applier:
         by_key: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
         wanted_list = sorted(wanted)
         for start in range(0, len(wanted_list), 1000):
-            rows = self.session.execute(_PARTS_BY_KEY, {
+            rows = self.session.execute(_parts_by_key(is_postgresql(self.session)), {
                 "connector": self.connector_id, "keys": wanted_list[start:start + 1000]})
             for row in rows.mappings():
                 part = self.parts.get(row["id"]) or self.keep(row)
@@ -459,7 +461,7 @@ class _Applier:
                       if p["message_id"] in missing and p.get("part_count", 0) != 1}
         ordered = sorted(wanted)
         for start in range(0, len(ordered), 1000):
-            rows = self.session.execute(_PARTS_OF,
+            rows = self.session.execute(_parts_of(is_postgresql(self.session)),
                                         {"ids": ordered[start:start + 1000]})
             for row in rows.mappings():
                 self.keep(row)
@@ -591,11 +593,23 @@ _PART_COLUMNS = (MessagePart.id, MessagePart.message_id, MessagePart.attempt,
 
 # The statements run for every batch, built once: building one (SQLAlchemy's
 # construction and cache-key generation) cost more than running it.
-_PARTS_BY_KEY = select(*_PART_COLUMNS).where(
-    MessagePart.connector_id == bindparam("connector"),
-    MessagePart.operator_key.in_(bindparam("keys", expanding=True)))
-_PARTS_OF = select(*_PART_COLUMNS).where(
-    MessagePart.message_id.in_(bindparam("ids", expanding=True)))
+
+
+@functools.cache
+def _parts_by_key(postgresql: bool) -> Any:
+    """The parts of a connector whose operator key is one of ``keys``."""
+    return select(*_PART_COLUMNS).where(
+        MessagePart.connector_id == bindparam("connector"),
+        one_of(MessagePart.operator_key, "keys", postgresql=postgresql))
+
+
+@functools.cache
+def _parts_of(postgresql: bool) -> Any:
+    """Every part of the messages ``ids``."""
+    return select(*_PART_COLUMNS).where(
+        one_of(MessagePart.message_id, "ids", postgresql=postgresql))
+
+
 def _digest(*parts: object) -> str:
     joined = "\x1f".join("" if p is None else str(p) for p in parts)
     return hashlib.sha256(joined.encode("utf-8", "replace")).hexdigest()[:40]
