@@ -70,7 +70,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -101,7 +101,6 @@ from smscope.db.tables import Receipt as ReceiptRow
 from smscope.pricing import CreditBank, PriceTable
 from smscope.receipts.ingest import IngestResult
 from smscope.reports.campaign import campaign_report
-from smscope.smpp.client import SMPPClient
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -425,39 +424,21 @@ async def _baseline_flood(sim: SimulatorProcess, count: int, window: int,
     """A bare SMPPClient submitting everything to a simulator that holds the receipts,
     then releasing them and acknowledging each batch at once (figure 2's baseline)."""
     arrivals = Arrivals(count)
-    all_in = asyncio.Event()
+    early = 0
 
-    async def on_receipts(batch: list[Any]) -> None:
-        arrivals.add(len(batch))
-        if arrivals.count >= count:
-            all_in.set()
-
-    client = SMPPClient("127.0.0.1", sim.port, SYSTEM_ID, PASSWORD, window=window,
-                        on_receipts=on_receipts)
-    message = _message(first)
-    numbers = iter(range(count))
-    failed = 0
-
-    async def sender() -> None:
-        nonlocal failed
-        for i in numbers:
-            text, source, destination = message(i)
-            failed += not (await client.submit(text, source, destination)).ok
-
-    await client.connect()
-    try:
-        # more senders than the window, so the window, not the senders, is the limit
-        await asyncio.gather(*(sender() for _ in range(window * 2)))
-        if failed:
-            say(f"   baseline: {failed:,} submits failed")
-        if arrivals.count:
-            say(f"   baseline: {arrivals.count:,} receipts arrived before the release")
+    def release() -> None:
+        nonlocal early
+        early = arrivals.count
         arrivals.start = time.perf_counter()
         sim.release_receipts()
-        with suppress(TimeoutError):
-            await asyncio.wait_for(all_in.wait(), max(120.0, count / 500))
-    finally:
-        await client.close()
+
+    run = await drive(sim.port, SYSTEM_ID, PASSWORD, count, window, _message(first),
+                      timeout=max(120.0, count / 500), on_batch=arrivals.add,
+                      after_submits=release)
+    if run.failed:
+        say(f"   baseline: {run.failed:,} submits failed")
+    if early:
+        say(f"   baseline: {early:,} receipts arrived before the release")
     if arrivals.count < count:
         say(f"   baseline: only {arrivals.count:,} of {count:,} receipts arrived")
     return arrivals

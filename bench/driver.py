@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
+from typing import Any
 
 from smscope.smpp.client import SMPPClient
 
@@ -25,12 +26,15 @@ class Driven:
 
 async def drive(port: int, system_id: str, password: str, count: int, window: int,
                 message_of: MessageOf, *, timeout: float = 600.0,
-                on_batch: Callable[[int], None] | None = None) -> Driven:
-    """Submit ``count`` messages through a fresh SMPPClient and wait for every receipt."""
+                on_batch: Callable[[int], None] | None = None,
+                after_submits: Callable[[], None] | None = None) -> Driven:
+    """Submit ``count`` messages through a fresh SMPPClient and wait for every receipt;
+    ``after_submits`` is called once every submit is answered (to release receipts a
+    simulator holds)."""
     received = 0
     all_in = asyncio.Event()
 
-    async def on_receipts(batch: list[object]) -> None:
+    async def on_receipts(batch: list[Any]) -> None:
         nonlocal received
         received += len(batch)
         if on_batch is not None:
@@ -54,6 +58,8 @@ async def drive(port: int, system_id: str, password: str, count: int, window: in
     # more senders than the window, so the window, not the senders, is the limit
     await asyncio.gather(*(sender() for _ in range(window * 2)))
     submitted = time.perf_counter() - start
+    if after_submits is not None:
+        after_submits()
     with suppress(TimeoutError):
         await asyncio.wait_for(all_in.wait(), timeout)
     finished = time.perf_counter() - start
