@@ -543,13 +543,8 @@ def apply_orphans(session: Session, outcomes: Outcomes, *, connector_id: int,
     keys = sorted(candidates)
     orphans: list[Any] = []
     for start in range(0, len(keys), 1000):
-        orphans.extend(session.execute(
-            select(ReceiptRow.id, ReceiptRow.operator_id, ReceiptRow.operator_key,
-                   ReceiptRow.stat, ReceiptRow.err, ReceiptRow.network_error,
-                   ReceiptRow.raw, ReceiptRow.received_at)
-            .where(ReceiptRow.connector_id == connector_id, ReceiptRow.state == "orphan",
-                   ReceiptRow.operator_key.in_(keys[start:start + 1000]))
-            .order_by(ReceiptRow.received_at, ReceiptRow.id)).all())
+        orphans.extend(session.execute(_orphans_by_key(is_postgresql(session)), {
+            "connector": connector_id, "keys": keys[start:start + 1000]}).all())
     if not orphans:
         return 0
     applier = _Applier(session, outcomes, connector_id, id_format)
@@ -601,6 +596,19 @@ def _parts_by_key(postgresql: bool) -> Any:
     return select(*_PART_COLUMNS).where(
         MessagePart.connector_id == bindparam("connector"),
         one_of(MessagePart.operator_key, "keys", postgresql=postgresql))
+
+
+@functools.cache
+def _orphans_by_key(postgresql: bool) -> Any:
+    """A connector's orphan receipts whose operator key is one of ``keys``, oldest first
+    (run for every batch of recorded submits)."""
+    return (select(ReceiptRow.id, ReceiptRow.operator_id, ReceiptRow.operator_key,
+                   ReceiptRow.stat, ReceiptRow.err, ReceiptRow.network_error,
+                   ReceiptRow.raw, ReceiptRow.received_at)
+            .where(ReceiptRow.connector_id == bindparam("connector"),
+                   ReceiptRow.state == "orphan",
+                   one_of(ReceiptRow.operator_key, "keys", postgresql=postgresql))
+            .order_by(ReceiptRow.received_at, ReceiptRow.id))
 
 
 @functools.cache
