@@ -6,9 +6,14 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+from sqlalchemy import select
+
 from smscope.campaigns.dispatch import LEASE
+from smscope.campaigns.outcomes import Outcomes
 from smscope.db import Database
+from smscope.db.tables import Message
 from smscope.pricing import Balance, CreditBank
+from smscope.receipts.ingest import _Applier
 from smscope.smpp.client import PartResult, SubmitResult
 from tests.campaigns.helpers import NOW, Engine, in_doubt, make_config, number, ok, receipt
 
@@ -299,3 +304,49 @@ def test_retries_are_paid_one_by_one_as_far_as_the_balance_goes(db: Database) ->
     with db.session() as session:
         assert CreditBank(session).balance() == Balance(Decimal(0), Decimal(0))
     engine.report(campaign_id)
+
+
+def test_a_record_after_the_lease_ran_out_does_not_count_a_settled_submit_twice(
+        db: Database) -> None:
+    """The answer came so late that the lease ran out and the receipt settled the
+    submit by its addresses: the record that follows changes nothing."""
+    engine = Engine(db).setup()
+    campaign_id = engine.campaign(numbers=[number(1)])
+    claimed = engine.claim()
+    lapsed = NOW + LEASE + MINUTE
+    assert engine.receipts([receipt("77", "DELIVRD", to=number(1))], lapsed).applied == 1
+    counts = engine.record(claimed, [ok("77")], lapsed)
+    assert (counts["not_held"], counts["sent"]) == (1, 0)
+    message = engine.message(campaign_id, number(1))
+    assert (message.status, message.credits, message.in_doubt) == (
+        "received", Decimal(1), False)
+    assert len(engine.parts(message.id)) == 1
+    report = engine.report(campaign_id)
+    assert (report["sent"], report["cost_credits"]) == (1, Decimal(1))
+    with db.session() as session:
+        assert CreditBank(session).balance() == Balance(Decimal(999), Decimal(0))
+
+
+def test_an_in_doubt_submit_is_settled_once_whoever_comes_second(db: Database) -> None:
+    """Two settlements that both saw the submit in doubt (on PostgreSQL, two
+    transactions at once): the second finds it settled and does nothing."""
+    engine = Engine(db).setup()
+    campaign_id = engine.campaign(numbers=[number(1)])
+    engine.record(engine.claim(), [in_doubt()])
+    lapsed = NOW + LEASE + MINUTE
+    with db.session() as session:
+        row = session.execute(
+            select(Message.id, Message.attempts, Message.campaign_id, Message.list_ids,
+                   Message.sent_at, Message.kind, Message.region, Message.segments)
+            .where(Message.campaign_id == campaign_id)).one()
+    assert engine.receipts([receipt("77", "ENROUTE", to=number(1))], lapsed).applied == 1
+    with db.transaction() as session:
+        late = _Applier(session, Outcomes(session, config=engine.config, now=lapsed),
+                        engine.connector_id, engine.id_format, engine.prices)
+        assert late._in_doubt_part(row, "78") is None  # what it read is stale
+        late.flush()
+        late.outcomes.flush()
+    message = engine.message(campaign_id, number(1))
+    assert len(engine.parts(message.id)) == 1 and message.credits == Decimal(1)
+    report = engine.report(campaign_id)
+    assert (report["sent"], report["cost_credits"]) == (1, Decimal(1))

@@ -172,7 +172,8 @@ def _pay_retries(session: Session, outcomes: Outcomes,
     """Retries are paid from the balance before they go, each as far as the balance
     goes, in claim order; once one cannot be paid, no later one is made either (as at
     fan-out, CONTRACTS §8). A retry not made ends the message with its soft-bounce
-    status."""
+    status. If another worker spends the balance between the reading and the charge,
+    the charge of that campaign's retries fails and none of them is made."""
     if not any(item["attempts"] for item in claimed):
         return claimed
     bank = CreditBank(session)
@@ -227,13 +228,19 @@ def record(session: Session, items: Sequence[Claimed], results: Sequence[SubmitR
     the claim is simply released). Returns counts by outcome."""
     outcomes = Outcomes(session, config=config, now=now)
     tally: Tally = outcomes.tally
-    counts = {"sent": 0, "failed": 0, "in_doubt": 0, "released": 0}
+    counts = {"sent": 0, "failed": 0, "in_doubt": 0, "released": 0, "not_held": 0}
+    held = _still_held(session, items)
     new_parts: list[dict[str, Any]] = []
     charges: dict[int, Decimal] = defaultdict(Decimal)
     test_charges: dict[int, Decimal] = defaultdict(Decimal)
     part_rows: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     for item, result in zip(items, results, strict=True):
+        if item["id"] not in held:
+            # the lease ran out before this record and a receipt settled the submit
+            # meanwhile (ingest's in-doubt match): it is counted and paid already
+            counts["not_held"] += 1
+            continue
         values: dict[str, Any] = {"claimed_by": None, "claimed_until": None}
         if result is None:
             values.update(in_doubt=False, attempts=item["attempts"] - 1)
@@ -292,10 +299,25 @@ def record(session: Session, items: Sequence[Claimed], results: Sequence[SubmitR
     if new_parts:
         apply_orphans(session, outcomes, connector_id=connector_id, id_format=id_format,
                       mapping=mapping, parts=new_parts,
-                      messages={item["id"]: item for item in items})
+                      messages={item["id"]: item for item in items if item["id"] in held})
     outcomes.flush()
     check_campaigns(session, outcomes.campaigns, config=config, now=now)
     return counts
+
+
+def _still_held(session: Session, items: Sequence[Claimed]) -> set[int]:
+    """The ids among ``items`` that are still this claim's: in doubt and claimed by the
+    worker that claimed them (locked on PostgreSQL until the record commits, so that a
+    receipt settling one by its addresses waits and then finds it recorded)."""
+    if not items:
+        return set()
+    stmt = (select(Message.id, Message.claimed_by)
+            .where(Message.id.in_(sorted(item["id"] for item in items)),
+                   Message.in_doubt.is_(True)))
+    if is_postgresql(session):
+        stmt = stmt.order_by(Message.id).with_for_update()
+    claimant = {item["id"]: item["claimed_by"] for item in items}
+    return {row.id for row in session.execute(stmt) if row.claimed_by == claimant[row.id]}
 
 
 def expire(session: Session, *, config: Config, now: datetime,

@@ -378,25 +378,17 @@ class _Applier:
             return {}
         numbers = {item.source for item in items}
         now = self.outcomes.now
-        # only submits no worker is still recording: a live claim will record its own
-        # result (a receipt ahead of it waits as an orphan)
         rows = self.session.execute(
             select(Message.id, Message.number, Message.sender, Message.attempts,
                    Message.campaign_id, Message.list_ids, Message.sent_at, Message.kind,
-                   Message.region, Message.segments, Message.credits)
-            .where(Message.connector_id == self.connector_id,
-                   or_(and_(Message.in_doubt.is_(True),
-                            or_(Message.claimed_until.is_(None), Message.claimed_until < now)),
-                       # expire() gave up on it (`undefined`, a guess, no longer in
-                       # doubt): the operator's late word still replaces the guess
-                       and_(Message.status == Status.UNDEFINED.value,
-                            Message.status_is_guess.is_(True))),
+                   Message.region, Message.segments)
+            .where(Message.connector_id == self.connector_id, _settleable(now),
                    Message.number.in_(sorted(numbers))))
         by_address: dict[tuple[str, str], list[Any]] = defaultdict(list)
         for row in rows:
             by_address[(row.number, row.sender)].append(row)
         found: dict[int, dict[str, Any]] = {}
-        made: dict[int, dict[str, Any]] = {}
+        made: dict[int, dict[str, Any] | None] = {}
         for item in items:
             candidates = by_address.get((item.source, item.destination))
             if not candidates or len(candidates) > 1:
@@ -405,17 +397,43 @@ class _Applier:
             assert item.receipt is not None
             # several receipts of one batch (ENROUTE then DELIVRD) settle the same
             # submit: one part, else the roll-up would see two parts of one attempt
-            part = made.get(msg.id)
-            if part is None:
-                part = made[msg.id] = self._in_doubt_part(msg, item.receipt.id)
-            found[id(item)] = part
+            if msg.id not in made:
+                made[msg.id] = self._in_doubt_part(msg, item.receipt.id)
+            part = made[msg.id]
+            if part is not None:
+                found[id(item)] = part
         self._load_messages(found.values())
         return found
 
-    def _in_doubt_part(self, msg: Any, operator_id: str) -> dict[str, Any]:
-        """The part record of an in-doubt submit, made from its receipt's id."""
+    def _in_doubt_part(self, msg: Any, operator_id: str) -> dict[str, Any] | None:
+        """Settle an in-doubt submit by its receipt: the part record, made from the
+        receipt's id; None when another transaction settled it first (its worker
+        recorded the answer after all, or another receipt got there)."""
         now = self.outcomes.now
         message_id, attempt = msg.id, msg.attempts
+        # a receipt proves the operator accepted it: it counts as sent, and is paid
+        # for, as a recorded submit_sm_resp would have made it
+        cost = (self.prices.price_for(msg.region) * (msg.segments or 1)).quantize(
+            Decimal("0.0001"))
+        settled: dict[str, Any] = {"in_doubt": False, "claimed_by": None,
+                                   "claimed_until": None,
+                                   "credits": Message.credits + cost}
+        if msg.sent_at is None:
+            settled["sent_at"] = now
+        # Only if it is still in doubt, in one statement: on PostgreSQL a concurrent
+        # settlement (a record, a sweep, another batch) makes this one wait and then
+        # find the row settled, so nothing is counted or charged twice.
+        if self.session.execute(
+                update(Message).where(Message.id == message_id, _settleable(now))
+                .values(**settled).returning(Message.id)).first() is None:
+            return None
+        counted = msg.campaign_id if msg.kind != "test" else None
+        if msg.sent_at is None:
+            self.outcomes.tally.add(counted, msg.list_ids, ACCEPTED_COUNTER)
+        self.outcomes.tally.add(counted, None, COST_COUNTER, to_credit_units(cost))
+        if attempt <= 1 and msg.campaign_id is not None:
+            # a retry was paid when it was claimed; a first attempt is paid now
+            (self.test_charges if msg.kind == "test" else self.charges)[msg.campaign_id] += cost
         values = {"message_id": message_id, "attempt": max(attempt, 1), "part_no": 1,
                   "part_count": 1, "connector_id": self.connector_id,
                   "operator_id": operator_id[:128],
@@ -424,21 +442,6 @@ class _Applier:
                   "status_updated_at": now, "error_code": None}
         part_id = self.session.execute(
             insert(MessagePart).values(**values).returning(MessagePart.id)).scalar_one()
-        settled: dict[str, Any] = {"in_doubt": False}
-        # a receipt proves the operator accepted it: it counts as sent, and is paid
-        # for, as a recorded submit_sm_resp would have made it
-        counted = msg.campaign_id if msg.kind != "test" else None
-        if msg.sent_at is None:
-            settled["sent_at"] = now
-            self.outcomes.tally.add(counted, msg.list_ids, ACCEPTED_COUNTER)
-        if attempt <= 1 and msg.campaign_id is not None:
-            cost = (self.prices.price_for(msg.region) * (msg.segments or 1)).quantize(
-                Decimal("0.0001"))
-            settled["credits"] = (msg.credits or Decimal(0)) + cost
-            self.outcomes.tally.add(counted, None, COST_COUNTER, to_credit_units(cost))
-            (self.test_charges if msg.kind == "test" else self.charges)[msg.campaign_id] += cost
-        self.session.execute(update(Message).where(Message.id == message_id)
-                             .values(**settled))
         return self.keep({"id": part_id, **values})
 
     def _load_messages(self, parts: Iterable[dict[str, Any]]) -> None:
@@ -584,6 +587,17 @@ _RECEIPT_ROW_KEYS = ("connector_id", "source", "received_at", "raw", "state", "s
 _PART_COLUMNS = (MessagePart.id, MessagePart.message_id, MessagePart.attempt,
                  MessagePart.part_no, MessagePart.part_count, MessagePart.operator_id,
                  MessagePart.operator_key, MessagePart.status, MessagePart.error_code)
+
+
+def _settleable(now: datetime) -> Any:
+    """Messages a receipt matched by address may settle: submits in doubt that no
+    worker is still recording (a live claim records its own result; a receipt ahead of
+    it waits as an orphan), and those expire() gave up on (``undefined``, a guess, no
+    longer in doubt), since the operator's late word still replaces the guess."""
+    return or_(and_(Message.in_doubt.is_(True),
+                    or_(Message.claimed_until.is_(None), Message.claimed_until < now)),
+               and_(Message.status == Status.UNDEFINED.value,
+                    Message.status_is_guess.is_(True)))
 
 
 # The statements run for every batch, built once: building one (SQLAlchemy's
