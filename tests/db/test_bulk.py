@@ -95,3 +95,21 @@ def test_insert_returning_stores_what_core_stores_and_skips_conflicts(db: Databa
     with db.session() as session:
         values = dict(session.execute(select(Counter.name, Counter.value)).all())
     assert values == {"sent": 5, "received": 2}
+
+
+def test_moments_an_hour_apart_with_one_wall_clock_are_not_confused(db: Database) -> None:
+    """02:30 in Paris before and after the end of summer time compare equal in Python;
+    stored one after the other, each keeps its own instant."""
+    from zoneinfo import ZoneInfo
+
+    paris = ZoneInfo("Europe/Paris")
+    before = datetime(2026, 10, 25, 2, 30, tzinfo=paris)
+    after = before.replace(fold=1)
+    rows = [{**_rows()[0], "created_at": before}, {**_rows()[1], "created_at": after}]
+    with db.transaction() as session:
+        insert_rows(session, CreditReservation, COLUMNS, rows)
+    with db.session() as session:
+        stored = session.scalars(select(CreditReservation.created_at)
+                                 .order_by(CreditReservation.id)).all()
+    assert stored == [datetime(2026, 10, 25, 0, 30, tzinfo=UTC),
+                      datetime(2026, 10, 25, 1, 30, tzinfo=UTC)]

@@ -117,7 +117,11 @@ def _memoised(convert: Callable[[Any], Any] | None) -> Callable[[Any], Any] | No
         last = memo[0]
         if value is None:
             return convert(value)
-        if value == last[0] and type(value) is type(last[0]):
+        # equal and of one type; for moments also the same offset (two aware times in
+        # one zone compare by wall clock, ignoring fold: 02:30 before and after the
+        # end of summer time are equal, and an hour apart)
+        if (value == last[0] and type(value) is type(last[0])
+                and getattr(value, "fold", 0) == getattr(last[0], "fold", 0)):
             return last[1]
         out = convert(value)
         memo[0] = (value, out)
