@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Column, Dialect, Table, any_, bindparam
+from sqlalchemy import Column, Connection, Dialect, Table, any_, bindparam
 from sqlalchemy.dialects import postgresql as postgresql_types
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -100,13 +100,7 @@ def insert_returning(session: Session, model: Any, columns: Sequence[str],
     if not rows:
         return []
     table = table_of(model)
-    session.flush()
-    connection = session.connection()
-    dialect: Dialect = connection.dialect
-    quote = dialect.identifier_preparer.quote
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    processors = [_processor(dialect, table.c[name]) for name in columns]
-    plan = list(zip(columns, processors, strict=True))
+    connection, quote, mark, plan = _prepare(session, table, list(columns))
     one = f"({', '.join([mark] * len(columns))})"
     head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) VALUES "
     tail = ""
@@ -140,16 +134,29 @@ def _executemany(session: Session, table: Table, columns: list[str],
     type's bind processor (the same conversion Core would make: credits, moments in
     UTC, booleans), and nothing else.
     """
-    session.flush()  # the ORM's pending changes first, as session.execute would
-    connection = session.connection()
-    dialect: Dialect = connection.dialect
-    processors = [_processor(dialect, table.c[name]) for name in columns]
-    keys = [(key_of or {}).get(name, name) for name in columns]
-    plan = list(zip(keys, processors, strict=True))
+    connection, quote, mark, plan = _prepare(session, table, columns, key_of)
     params = [tuple(row[key] if convert is None else convert(row[key])
                     for key, convert in plan) for row in rows]
+    connection.exec_driver_sql(sql(quote, mark), params)
+
+
+_Plan = list[tuple[str, Callable[[Any], Any] | None]]
+
+
+def _prepare(session: Session, table: Table, columns: list[str],
+             key_of: dict[str, str] | None = None,
+             ) -> tuple[Connection, Callable[[str], str], str, _Plan]:
+    """What a raw statement on ``table`` needs: the session's connection (the ORM's
+    pending changes flushed first, as ``session.execute`` would), the dialect's
+    identifier quoting and parameter mark, and for each column the row key it is read
+    from (``key_of`` renames) with the column type's bind processor."""
+    session.flush()
+    connection = session.connection()
+    dialect: Dialect = connection.dialect
+    plan = [((key_of or {}).get(name, name), _processor(dialect, table.c[name]))
+            for name in columns]
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    connection.exec_driver_sql(sql(dialect.identifier_preparer.quote, mark), params)
+    return connection, dialect.identifier_preparer.quote, mark, plan
 
 
 def _processor(dialect: Dialect, column: Column[Any]) -> Callable[[Any], Any] | None:
