@@ -15,10 +15,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from smscope.campaigns import dispatch, service
-from smscope.campaigns.counters import read_counters
+from smscope.campaigns.counters import bucket_of, read_counters
 from smscope.campaigns.fanout import parse_numbers
 from smscope.config import (
     Config,
@@ -30,7 +30,14 @@ from smscope.config import (
 from smscope.connectors.registry import add_connector
 from smscope.contacts.book import get_or_create_list
 from smscope.db import Database
-from smscope.db.tables import Contact, ListMember, Message, MessagePart, StatusEvent
+from smscope.db.tables import (
+    Contact,
+    ListMember,
+    Message,
+    MessagePart,
+    StatCounter,
+    StatusEvent,
+)
 from smscope.db.tables import Receipt as ReceiptRow
 from smscope.pricing import CreditBank, PriceTable
 from smscope.receipts.ingest import Ingest, IngestResult
@@ -45,6 +52,8 @@ NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 #: a Sunday, 11:00 in Paris: France's window is closed until Monday 08:00 Paris
 SUNDAY = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 SENDER = "SHOP"
+#: counters kept for a campaign only, not in the statistics
+_CAMPAIGN_ONLY = frozenset({"outcomes", "temporary_errors"})
 
 _STATE_OF_STAT = {"ENROUTE": 1, "DELIVRD": 2, "EXPIRED": 3, "DELETED": 4, "UNDELIV": 5,
                   "ACCEPTD": 6, "UNKNOWN": 7, "REJECTD": 8}
@@ -201,7 +210,27 @@ class Engine:
         assert sum(report["counts"].values()) == report["recipients"]
         assert sum(report["statuses"].values()) == report["recipients"]
         assert report["recipients"] == sum(actual.values())
+        self.check_stat_counters(campaign_id)
         return report
+
+    def check_stat_counters(self, campaign_id: int) -> None:
+        """The statistics counters of a campaign (by quarter hour, country, sender,
+        connector) add up to its own counters, name by name, and sit in the bucket of
+        its messages' creation time."""
+        with self.db.session() as session:
+            counters = read_counters(session, campaign_id)
+            stats: dict[str, int] = dict(session.execute(
+                select(StatCounter.name, func.sum(StatCounter.value))
+                .where(StatCounter.campaign_id == campaign_id)
+                .group_by(StatCounter.name)).all())
+            buckets = set(session.scalars(select(StatCounter.bucket).where(
+                StatCounter.campaign_id == campaign_id, StatCounter.value != 0)))
+            created = set(session.scalars(select(Message.created_at).where(
+                Message.campaign_id == campaign_id, Message.kind != "test")))
+        shared = {name: value for name, value in counters.items()
+                  if not name.startswith("latency:") and name not in _CAMPAIGN_ONLY}
+        assert {k: v for k, v in stats.items() if v} == shared, (stats, shared)
+        assert buckets <= {bucket_of(c) for c in created}
 
 
 # -- PDUs -----------------------------------------------------------------------------

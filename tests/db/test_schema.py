@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic import command
@@ -14,8 +15,9 @@ from sqlalchemy import select, text
 
 from smscope.db import Base, Database, normalize_url
 from smscope.db.engine import _alembic_config
-from smscope.db.tables import Campaign, Contact, CreditAccount
+from smscope.db.tables import Campaign, Contact, Counter, CreditAccount, StatCounter
 from smscope.errors import DatabaseError, SchemaOutdatedError
+from tests.campaigns.helpers import NOW, Engine, mo, number, receipt
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -36,7 +38,7 @@ def test_the_whole_data_model_is_there(db: Database) -> None:
         "contact_events", "blacklist", "blacklist_log", "imports", "import_rejects",
         "connectors", "connector_leases", "campaigns", "campaign_lists", "campaign_events",
         "messages", "message_parts", "receipts", "status_events", "replies", "counters",
-        "daily_counters", "links", "tracked_links", "clicks", "webhook_endpoints",
+        "stat_counters", "links", "tracked_links", "clicks", "webhook_endpoints",
         "webhook_deliveries",
     }
     assert expected <= set(Base.metadata.tables)
@@ -215,3 +217,42 @@ def test_migration_0004_moves_ad_hoc_numbers_out_of_the_options(tmp_path: Path) 
         assert campaign.options == {"validity_seconds": 3600}
         assert campaign.numbers == [{"number": "+33612345678", "region": "FR"}]
     database.dispose()
+
+
+def _stat_figures(database: Database) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    with database.session() as session:
+        stats = session.execute(select(
+            StatCounter.bucket, StatCounter.campaign_id, StatCounter.region,
+            StatCounter.sender, StatCounter.connector_id, StatCounter.name,
+            StatCounter.value).where(StatCounter.value != 0)).all()
+        latency = session.execute(
+            select(Counter.campaign_id, Counter.list_id, Counter.name, Counter.value)
+            .where(Counter.name.like("latency:%"), Counter.value != 0)).all()
+    return sorted(map(tuple, stats)), sorted(map(tuple, latency))
+
+
+def test_migration_0005_fills_the_statistics_as_the_pipeline_keeps_them(db: Database) -> None:
+    """Statistics counters and delivery-time counters made from the stored messages
+    (upgrade from 0004) equal the ones the pipeline kept as it went."""
+    engine = Engine(db).setup()
+    engine.contacts("a", [{"number": number(1)}, {"number": number(2)}])
+    first = engine.campaign(lists=["a"], numbers=[number(3), "+447700900123"])
+    ids = engine.send_all()
+    later = NOW + timedelta(minutes=20)
+    engine.campaign(numbers=[number(4)], name="second", now=later)
+    ids.update(engine.send_all(later))
+    engine.receipts([receipt(ids[number(1)], to=number(1)),
+                     receipt(ids[number(3)], "UNDELIV", "001", to=number(3))],
+                    NOW + timedelta(seconds=40))
+    engine.receipts([receipt(ids[number(4)], to=number(4))], later + timedelta(hours=2))
+    engine.replies([mo("STOP", frm=number(2)), mo("thanks", frm=number(1))],
+                   NOW + timedelta(minutes=5))
+    engine.report(first)
+    kept = _stat_figures(db)
+    assert kept[0] and kept[1]
+    cfg = _alembic_config()
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0004")
+        command.upgrade(cfg, "head")
+    assert _stat_figures(db) == kept

@@ -4,23 +4,34 @@ the statuses they count, so a report reads a few rows whatever the campaign's si
 Every message is counted once under its current status, for the whole campaign
 (``list_id`` 0) and for each list it was sent through. Other figures (``accepted``,
 ``replies``, ``stop_replies``…) are counted by name. A :class:`Tally` gathers the
-changes of one transaction and writes them with one statement.
+changes of one transaction and writes them with one statement per table.
+
+The same changes are counted a second time in ``stat_counters``, by the quarter hour
+the message was created in and by its country, sender and connector: the statistics
+over a date range read those rows, never the messages. A quarter hour, because every
+time zone in use is a whole number of quarter hours from UTC: each bucket falls in one
+day of whatever zone the account uses, now or later.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from smscope.db.sql import upsert_rows
-from smscope.db.tables import Counter
+from smscope.db.tables import Counter, StatCounter
 
-__all__ = ["ACCEPTED_COUNTER", "ALL_LISTS", "COST_COUNTER", "Tally", "read_counters"]
+__all__ = ["ACCEPTED_COUNTER", "ALL_LISTS", "BUCKET", "COST_COUNTER", "LATENCY_BOUNDS",
+           "StatKey", "Tally", "bucket_of", "latency_counter", "read_counters", "stat_key"]
 
 _COLUMNS = ("campaign_id", "list_id", "name", "shard", "value")
+_STAT_COLUMNS = ("bucket", "campaign_id", "region", "sender", "connector_id", "name", "value")
+_STAT_KEY = ("bucket", "campaign_id", "region", "sender", "connector_id", "name")
 
 #: ``list_id`` of the figures of the whole campaign
 ALL_LISTS = 0
@@ -28,6 +39,50 @@ ALL_LISTS = 0
 COST_COUNTER = "cost_units"
 #: messages an operator accepted at least once (not a status: "sent" is one)
 ACCEPTED_COUNTER = "accepted"
+#: the width of a statistics bucket
+BUCKET = timedelta(minutes=15)
+#: upper bounds (seconds) of the delivery-time counters ``latency:<bound>``: how long a
+#: message took from its first submit to its ``received`` receipt; the last one,
+#: ``latency:more``, has no bound
+LATENCY_BOUNDS = (10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 43200, 86400,
+                  172800, 259200)
+
+#: ``(bucket, campaign_id or 0, region or "", sender, connector_id or 0)``
+StatKey = tuple[datetime, int, str, str, int]
+
+
+def bucket_of(moment: datetime) -> datetime:
+    """The start of the quarter hour ``moment`` falls in."""
+    return moment.replace(minute=moment.minute - moment.minute % 15, second=0,
+                          microsecond=0)
+
+
+_last_bucket: tuple[datetime | None, datetime | None] = (None, None)
+
+
+def stat_key(msg: Mapping[Any, Any]) -> StatKey | None:
+    """The statistics key of a message (its ``created_at``, ``campaign_id``,
+    ``region``, ``sender``, ``connector_id`` and ``kind``); None for a test send,
+    which is tracked but counted nowhere."""
+    if msg["kind"] == "test":
+        return None
+    global _last_bucket
+    created = msg["created_at"]
+    # a campaign's messages share their creation time: remember the last one
+    seen, bucket = _last_bucket
+    if created != seen or bucket is None:
+        bucket = bucket_of(created)
+        _last_bucket = (created, bucket)
+    return (bucket, msg["campaign_id"] or 0, msg["region"] or "", msg["sender"] or "",
+            msg["connector_id"] or 0)
+
+
+def latency_counter(seconds: float) -> str:
+    """The name of the delivery-time counter for a receipt after ``seconds``."""
+    for bound in LATENCY_BOUNDS:
+        if seconds <= bound:
+            return f"latency:{bound}"
+    return "latency:more"
 
 
 class Tally:
@@ -35,26 +90,33 @@ class Tally:
 
     def __init__(self) -> None:
         self.deltas: defaultdict[tuple[int, int, str], int] = defaultdict(int)
+        self.stats: defaultdict[tuple[StatKey, str], int] = defaultdict(int)
 
     def add(self, campaign_id: int | None, list_ids: Iterable[int] | None, name: str,
-            delta: int = 1) -> None:
-        """Count ``delta`` under ``name`` for the campaign and each of ``list_ids``."""
-        if campaign_id is None or not delta:
+            delta: int = 1, *, stat: StatKey | None = None) -> None:
+        """Count ``delta`` under ``name`` for the campaign and each of ``list_ids``,
+        and under the statistics key ``stat`` (see :func:`stat_key`) when given."""
+        if not delta:
+            return
+        if stat is not None:
+            self.stats[(stat, name)] += delta
+        if campaign_id is None:
             return
         self.deltas[(campaign_id, ALL_LISTS, name)] += delta
         for list_id in list_ids or ():
             self.deltas[(campaign_id, list_id, name)] += delta
 
     def move(self, campaign_id: int | None, list_ids: Iterable[int] | None,
-             from_status: str | None, to_status: str) -> None:
+             from_status: str | None, to_status: str, *,
+             stat: StatKey | None = None) -> None:
         """A message left ``from_status`` (None: it is new) for ``to_status``."""
         ids = list(list_ids or ())
         if from_status is not None:
-            self.add(campaign_id, ids, from_status, -1)
-        self.add(campaign_id, ids, to_status, 1)
+            self.add(campaign_id, ids, from_status, -1, stat=stat)
+        self.add(campaign_id, ids, to_status, 1, stat=stat)
 
     def __bool__(self) -> bool:
-        return any(self.deltas.values())
+        return any(self.deltas.values()) or any(self.stats.values())
 
     def flush(self, session: Session, shard: int = 0) -> None:
         """Write the changes (an upsert adding to the stored values) and forget them."""
@@ -63,13 +125,19 @@ class Tally:
             for (c, lst, name), delta in sorted(self.deltas.items()) if delta
         ]
         self.deltas.clear()
-        if not rows:
-            return
         # the same upsert on SQLite and PostgreSQL; one per batch of receipts, so
         # through the DB-API's executemany (Core's statement setup cost more than it)
-        upsert_rows(session, Counter, _COLUMNS, rows,
-                    conflict=("campaign_id", "list_id", "name", "shard"),
-                    add=("value",))
+        if rows:
+            upsert_rows(session, Counter, _COLUMNS, rows,
+                        conflict=("campaign_id", "list_id", "name", "shard"),
+                        add=("value",))
+        stat_rows = [(*key, name, delta)
+                     for (key, name), delta in sorted(self.stats.items()) if delta]
+        self.stats.clear()
+        if stat_rows:
+            upsert_rows(session, StatCounter, _STAT_COLUMNS,
+                        [dict(zip(_STAT_COLUMNS, row, strict=True)) for row in stat_rows],
+                        conflict=_STAT_KEY, add=("value",))
 
 
 def read_counters(session: Session, campaign_id: int,

@@ -30,7 +30,7 @@ from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from smscope.campaigns.charges import charge_campaigns
-from smscope.campaigns.counters import ACCEPTED_COUNTER, COST_COUNTER, Tally
+from smscope.campaigns.counters import ACCEPTED_COUNTER, COST_COUNTER, Tally, stat_key
 from smscope.campaigns.outcomes import MESSAGE_COLUMNS, Outcomes
 from smscope.campaigns.suspension import check_campaigns
 from smscope.config import Config
@@ -261,10 +261,11 @@ def record(session: Session, items: Sequence[Claimed], results: Sequence[SubmitR
             values.update(in_doubt=False, credits=item["credits"] + item["cost"])
             # test sends are charged (from the balance) but stay out of the figures
             counted = item["campaign_id"] if item["kind"] != "test" else None
-            tally.add(counted, None, COST_COUNTER, to_credit_units(item["cost"]))
+            stat = stat_key(item)
+            tally.add(counted, None, COST_COUNTER, to_credit_units(item["cost"]), stat=stat)
             if item["sent_at"] is None:
                 values["sent_at"] = now
-                tally.add(counted, item["list_ids"], ACCEPTED_COUNTER)
+                tally.add(counted, item["list_ids"], ACCEPTED_COUNTER, stat=stat)
             if item["kind"] == "test":
                 test_charges[item["campaign_id"]] += item["cost"]
             elif not item.get("paid"):

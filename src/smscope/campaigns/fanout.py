@@ -29,7 +29,7 @@ from sqlalchemy import insert, or_, select
 from sqlalchemy.orm import Session
 
 from smscope import numbers, text
-from smscope.campaigns.counters import Tally
+from smscope.campaigns.counters import Tally, stat_key
 from smscope.config import Config
 from smscope.db.sql import table_of
 from smscope.db.tables import BlacklistEntry, Campaign, CampaignList, Contact, ListMember, Message
@@ -212,7 +212,7 @@ def fan_out(session: Session, campaign: Campaign, *, config: Config, prices: Pri
                 "status_updated_at": now, "created_at": now, "not_before": not_before,
                 "next_attempt_at": not_before, "error_detail": reason,
             })
-            tally.move(campaign.id, r.list_ids, None, status.value)
+            tally.move(campaign.id, r.list_ids, None, status.value, stat=stat_key(rows[-1]))
             result.by_status[status.value] = result.by_status.get(status.value, 0) + 1
         session.execute(insert(table_of(Message)), rows)
         result.recipients += len(rows)

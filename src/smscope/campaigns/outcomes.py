@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from smscope.campaigns.counters import Tally
+from smscope.campaigns.counters import Tally, latency_counter, stat_key
 from smscope.config import Config
 from smscope.contacts import book
 from smscope.db.sql import insert_rows, is_postgresql, one_of, update_by_id
@@ -45,7 +45,7 @@ MESSAGE_COLUMNS = (
     Message.validity_until, Message.next_attempt_at, Message.error_code,
     Message.error_detail, Message.number, Message.sender, Message.segments,
     Message.region, Message.connector_id, Message.in_doubt, Message.credits,
-    Message.sent_at,
+    Message.sent_at, Message.created_at,
 )
 #: the columns of a message that a receipt's status change reads (what
 #: :meth:`Outcomes.change` and its retries and hygiene use): fewer than a claim needs
@@ -53,7 +53,8 @@ RECEIPT_COLUMNS = (
     Message.id, Message.campaign_id, Message.contact_id, Message.kind, Message.list_ids,
     Message.status, Message.status_is_guess, Message.attempts, Message.first_submitted_at,
     Message.validity_until, Message.next_attempt_at, Message.error_code,
-    Message.error_detail,
+    Message.error_detail, Message.created_at, Message.region, Message.sender,
+    Message.connector_id,
 )
 _EVENT_COLUMNS = ("message_id", "at", "from_status", "to_status", "attempt", "part_id",
                   "receipt_id", "reason")
@@ -158,11 +159,16 @@ class Outcomes:
         # test sends are tracked like any message but stay out of the figures
         campaign_id = msg["campaign_id"] if msg["kind"] != "test" else None
         lists = msg["list_ids"]
-        self.tally.move(campaign_id, lists, current.value, target.value)
+        stat = stat_key(msg)
+        self.tally.move(campaign_id, lists, current.value, target.value, stat=stat)
         if first_outcome:
             self.tally.add(campaign_id, lists, "outcomes")
             if new in TEMPORARY or new is Status.EXPIRED:
                 self.tally.add(campaign_id, lists, "temporary_errors")
+        if target is Status.RECEIVED and msg["first_submitted_at"] is not None:
+            # how long delivery took, for the report's delivery-time curve
+            seconds = (self.now - msg["first_submitted_at"]).total_seconds()
+            self.tally.add(campaign_id, lists, latency_counter(seconds))
         if campaign_id is not None:
             self.campaigns.add(campaign_id)
         if (target.contact_action is ContactAction.MARK_INVALID_REMOVE_FROM_LISTS

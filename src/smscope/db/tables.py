@@ -14,7 +14,7 @@ that later work extends it by migrations instead of reshaping it. Groups:
   ``message_parts`` (one per segment and attempt, with the operator's id);
 * outcomes: ``receipts`` (every raw receipt, applied, orphan or unparseable),
   ``status_events`` (every transition), ``replies`` (MO), ``counters`` and
-  ``daily_counters`` (kept in the same transaction as each status change, so reports
+  ``stat_counters`` (kept in the same transaction as each status change, so reports
   cost the same for 100 or 10 million messages);
 * tracking and webhooks: ``links``, ``tracked_links``, ``clicks``,
   ``webhook_endpoints``, ``webhook_deliveries``.
@@ -25,7 +25,7 @@ Conventions: integer ids; times are :class:`UTCDateTime`; credits are
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -34,7 +34,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
-    Date,
     ForeignKey,
     Index,
     Integer,
@@ -597,12 +596,15 @@ class Counter(Base):
     value: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-class DailyCounter(Base):
-    """Per-day figures for statistics over date ranges (day in the account's zone)."""
+class StatCounter(Base):
+    """The figures of :class:`Counter` again, by the quarter hour (UTC) the messages
+    were created in and by country, sender and connector: statistics over a date range
+    in any time zone read these rows (a quarter hour lies within one day of every zone
+    in use), never the messages. ``campaign_id`` 0: a message of no campaign."""
 
-    __tablename__ = "daily_counters"
+    __tablename__ = "stat_counters"
 
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    bucket: Mapped[datetime] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(Integer, primary_key=True, default=0)
     region: Mapped[str] = mapped_column(String(2), primary_key=True, default="")
     sender: Mapped[str] = mapped_column(String(20), primary_key=True, default="")

@@ -35,7 +35,7 @@ from sqlalchemy import and_, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from smscope.campaigns.charges import charge_campaigns
-from smscope.campaigns.counters import ACCEPTED_COUNTER, COST_COUNTER
+from smscope.campaigns.counters import ACCEPTED_COUNTER, COST_COUNTER, stat_key
 from smscope.campaigns.outcomes import RECEIPT_COLUMNS, Outcomes, load_messages
 from smscope.campaigns.suspension import check_campaigns
 from smscope.config import Config
@@ -284,7 +284,9 @@ class Ingest:
     def _link_reply(self, session: Session, outcomes: Outcomes, reply_id: int,
                     row: dict[str, Any]) -> None:
         last = session.execute(
-            select(Message.id, Message.campaign_id, Message.contact_id, Message.list_ids)
+            select(Message.id, Message.campaign_id, Message.contact_id, Message.list_ids,
+                   Message.kind, Message.created_at, Message.region, Message.sender,
+                   Message.connector_id)
             .where(Message.number == row["number"], Message.sender == row["sender"],
                    Message.kind != "test", Message.sent_at.is_not(None))
             .order_by(Message.id.desc()).limit(1)).first()
@@ -292,7 +294,8 @@ class Ingest:
         if last is not None:
             values = {"message_id": last.id, "campaign_id": last.campaign_id,
                       "contact_id": last.contact_id}
-            outcomes.tally.add(last.campaign_id, last.list_ids, "replies")
+            outcomes.tally.add(last.campaign_id, last.list_ids, "replies",
+                               stat=stat_key(last._mapping))
             if last.campaign_id is not None:
                 outcomes.campaigns.add(last.campaign_id)
         if values:
@@ -307,7 +310,8 @@ class Ingest:
         except InvalidNumberError:
             return  # a short code or an alphanumeric address cannot be blacklisted
         if created and last is not None:
-            outcomes.tally.add(last.campaign_id, last.list_ids, "stop_replies")
+            outcomes.tally.add(last.campaign_id, last.list_ids, "stop_replies",
+                               stat=stat_key(last._mapping))
 
 
 class _Applier:
@@ -381,7 +385,8 @@ class _Applier:
         rows = self.session.execute(
             select(Message.id, Message.number, Message.sender, Message.attempts,
                    Message.campaign_id, Message.list_ids, Message.sent_at, Message.kind,
-                   Message.region, Message.segments)
+                   Message.region, Message.segments, Message.created_at,
+                   Message.connector_id)
             .where(Message.connector_id == self.connector_id, _settleable(now),
                    Message.number.in_(sorted(numbers))))
         by_address: dict[tuple[str, str], list[Any]] = defaultdict(list)
@@ -428,9 +433,10 @@ class _Applier:
                 .values(**settled).returning(Message.id)).first() is None:
             return None
         counted = msg.campaign_id if msg.kind != "test" else None
+        stat = stat_key(msg._mapping)
         if msg.sent_at is None:
-            self.outcomes.tally.add(counted, msg.list_ids, ACCEPTED_COUNTER)
-        self.outcomes.tally.add(counted, None, COST_COUNTER, to_credit_units(cost))
+            self.outcomes.tally.add(counted, msg.list_ids, ACCEPTED_COUNTER, stat=stat)
+        self.outcomes.tally.add(counted, None, COST_COUNTER, to_credit_units(cost), stat=stat)
         if attempt <= 1 and msg.campaign_id is not None:
             # a retry was paid when it was claimed; a first attempt is paid now
             (self.test_charges if msg.kind == "test" else self.charges)[msg.campaign_id] += cost
