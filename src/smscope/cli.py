@@ -27,6 +27,7 @@ from smscope import __version__, numbers
 from smscope import text as sms_text
 from smscope.app import Smscope
 from smscope.cli_campaigns import register as register_sending_commands
+from smscope.cli_reports import register as register_report_commands
 from smscope.contacts import blacklist as bl
 from smscope.contacts import book
 from smscope.contacts.importer import import_contacts
@@ -575,6 +576,7 @@ def demo_command(
 # --------------------------------------------------------------------------- sending
 
 register_sending_commands(app, out, err)
+register_report_commands(app, out, err)
 
 
 # --------------------------------------------------------------------------- entry point

@@ -1,0 +1,94 @@
+"""The reporting commands of the CLI: ``stats``, and the campaign report and exports.
+
+A thin shell over :mod:`smscope.reports`; the renderings (JSON, terminal, CSV) are the
+same figures the web UI and the PDF show.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from smscope.app import Smscope
+from smscope.output import credits_text, print_json
+from smscope.reports.figures import FORMULAS
+from smscope.reports.stats import GROUPINGS, parse_date, statistics
+
+__all__ = ["print_statistics", "register"]
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+
+
+class _Consoles:
+    out = Console(highlight=False, markup=False)
+    err = Console(stderr=True, highlight=False, markup=False)
+
+
+def register(app: typer.Typer, out: Console, err: Console) -> None:
+    """Add the reporting commands to the main application."""
+    _Consoles.out, _Consoles.err = out, err
+    app.command("stats")(stats_command)
+
+
+def stats_command(
+    date_from: Annotated[str | None, typer.Option(
+        "--from", help="First day, YYYY-MM-DD in the account's zone (default: 29 days "
+                       "before --to).")] = None,
+    date_to: Annotated[str | None, typer.Option(
+        "--to", help="Last day, included (default: today).")] = None,
+    by: Annotated[str, typer.Option(help=f"Group by {' | '.join(GROUPINGS)}.")] = "day",
+    json_out: JsonOpt = False,
+) -> None:
+    """Statistics over a date range: per period, country, sender and connector."""
+    smscope = Smscope()
+    zone = smscope.config.zone
+    last = parse_date(date_to, "--to") if date_to else datetime.now(zone).date()
+    first = parse_date(date_from, "--from") if date_from else last - timedelta(days=29)
+    with smscope.db.session() as session:
+        document = statistics(session, date_from=first, date_to=last, by=by, zone=zone)
+    if json_out:
+        print_json(document)
+        return
+    print_statistics(document, _Consoles.out)
+
+
+_COLUMNS = (("recipients", "recipients"), ("sent", "sent"), ("received", "received"),
+            ("pending", "pending"), ("soft_bounce", "soft b."), ("hard_bounce", "hard b."),
+            ("errors", "errors"), ("not_sent", "not sent"), ("unsubscribes", "unsubs."),
+            ("replies", "replies"), ("clicks", "clicks"))
+
+
+def _table(title: str, key: str, rows: list[dict[str, Any]]) -> Table:
+    table = Table(key, *(label for _, label in _COLUMNS), "received %", title=title)
+    for row in rows:
+        table.add_row(str(row[key] if row[key] is not None else "—"),
+                      *(f"{row[name]:,}" for name, _ in _COLUMNS),
+                      f"{row['rates']['receipt_rate']:.1%}")
+    return table
+
+
+def print_statistics(document: dict[str, Any], out: Console) -> None:
+    """The statistics document as terminal tables."""
+    totals = document["totals"]
+    first: date = document["from"]
+    last: date = document["to"]
+    out.print(f"statistics {first} to {last} ({document['timezone']}), by {document['by']}")
+    if not totals["recipients"]:
+        out.print("no messages were created in this range; widen it with --from/--to")
+        return
+    out.print(f"{totals['recipients']:,} recipients, {totals['sent']:,} sent, "
+              f"{totals['received']:,} received ({totals['rates']['receipt_rate']:.1%}), "
+              f"{totals['soft_bounce']:,} soft bounces, {totals['hard_bounce']:,} hard "
+              f"bounces, {totals['replies']:,} replies, "
+              f"{credits_text(totals['cost_credits'])} credits")
+    out.print(_table("per period", "period", document["periods"]))
+    for title, key, name in (("per country", "country", "by_country"),
+                             ("per sender", "sender", "by_sender"),
+                             ("per connector", "connector", "by_connector")):
+        if document[name]:
+            out.print(_table(title, key, document[name]))
+    out.print(f"received % = {FORMULAS['receipt_rate']}")
