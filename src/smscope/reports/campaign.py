@@ -14,12 +14,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from smscope.campaigns.counters import read_counters
+from smscope.campaigns.counters import LATENCY_BOUNDS, read_counters, read_list_counters
 from smscope.campaigns.service import get_campaign
+from smscope.campaigns.timeline import event_to_json, timeline
 from smscope.db.tables import CampaignList, Connector, ContactList, Message
 from smscope.reports.figures import FORMULAS, figures
 
-__all__ = ["FORMULAS", "campaign_report"]
+__all__ = ["FORMULAS", "campaign_report", "delivery_times"]
 
 
 def campaign_report(session: Session, campaign_id: int) -> dict[str, Any]:
@@ -49,6 +50,39 @@ def campaign_report(session: Session, campaign_id: int) -> dict[str, Any]:
                    Message.error_detail)
             .where(Message.campaign_id == campaign_id, Message.kind == "test")
             .order_by(Message.id).limit(100))]
+    report["by_list"] = _by_list(session, campaign_id)
+    report["delivery_times"] = delivery_times(counters)
+    report["timeline"] = [event_to_json(e) for e in timeline(session, campaign_id)]
     report["formulas"] = dict(FORMULAS)
     return report
+
+
+def _by_list(session: Session, campaign_id: int) -> list[dict[str, Any]]:
+    """The figures of each list the campaign was sent to (the lists a contact was in
+    when its message was created, CONTRACTS §5)."""
+    per_list = read_list_counters(session, campaign_id)
+    names = dict(session.execute(
+        select(ContactList.id, ContactList.name).where(ContactList.id.in_(per_list))).all())
+    rows = []
+    for list_id, counters in per_list.items():
+        f = figures(counters)
+        rows.append({"list_id": list_id, "name": names.get(list_id, f"list {list_id}"),
+                     **{k: f[k] for k in ("recipients", "sent", "counts", "unsubscribes",
+                                          "rates", "replies", "clicks", "unique_clicks")}})
+    return sorted(rows, key=lambda row: row["name"])
+
+
+def delivery_times(counters: dict[str, int]) -> list[dict[str, Any]]:
+    """How long received messages took from their first submit to their receipt, as a
+    cumulative curve: for each bound, how many were received within it and which share
+    of all the received ones that is (``within_seconds`` None: the rest)."""
+    bounds: list[int | None] = [*LATENCY_BOUNDS, None]
+    counts = [counters.get(f"latency:{b if b is not None else 'more'}", 0) for b in bounds]
+    total = sum(counts)
+    curve, running = [], 0
+    for bound, count in zip(bounds, counts, strict=True):
+        running += count
+        curve.append({"within_seconds": bound, "received": count, "cumulative": running,
+                      "share": running / total if total else 0.0})
+    return curve
 
