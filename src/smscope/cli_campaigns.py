@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import signal
 import time
 from datetime import datetime, timedelta
@@ -27,11 +28,19 @@ from smscope.campaigns.numbers_file import read_numbers
 from smscope.campaigns.worker import Worker
 from smscope.config import parse_duration
 from smscope.connectors import registry
+from smscope.csvio import create_export
 from smscope.db.tables import Campaign
 from smscope.db.types import utcnow
 from smscope.errors import SmscopeError, UsageError
 from smscope.output import credits_text, local_time, print_json
 from smscope.reports.campaign import FORMULAS, campaign_report
+from smscope.reports.exports import write_statistics_csv
+from smscope.reports.recipients import (
+    SORTS,
+    iter_recipients,
+    recipients_page,
+    write_recipients_csv,
+)
 
 __all__ = ["campaign_app", "connector_app", "register"]
 
@@ -437,14 +446,91 @@ def campaign_cancel(campaign_id: IdArg, json_out: JsonOpt = False) -> None:
 
 
 @campaign_app.command("report")
-def campaign_report_command(campaign_id: IdArg, json_out: JsonOpt = False) -> None:
+def campaign_report_command(
+    campaign_id: IdArg,
+    json_out: JsonOpt = False,
+    csv_file: Annotated[Path | None, typer.Option(
+        "--csv", help="Write the statistics (counts, rates and formulas) as CSV.")] = None,
+) -> None:
     """The campaign's figures: counts by category and status, rates, cost, replies."""
     smscope = Smscope()
     report = _report(smscope, campaign_id)
+    if csv_file is not None:
+        with create_export(csv_file) as stream:
+            rows = write_statistics_csv(stream, report)
+        if not json_out:
+            _Consoles.out.print(f"{rows:,} figures written to {csv_file}")
+            return
     if json_out:
         print_json(report)
         return
     print_report(report, _Consoles.out)
+
+
+StatusOpt = Annotated[str | None, typer.Option(
+    "--status", help="Only this canonical status or category (e.g. received, hard_bounce).")]
+SearchOpt = Annotated[str | None, typer.Option(
+    "--search", help="Digits of the number, or part of the contact's name.")]
+
+
+@campaign_app.command("export")
+def campaign_export(
+    campaign_id: IdArg,
+    csv_file: Annotated[Path, typer.Option("--csv", help="File to write.")],
+    status: StatusOpt = None,
+    search: SearchOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Every recipient of the campaign as CSV (streamed: any size)."""
+    smscope = Smscope()
+    with smscope.db.session() as session:
+        rows = iter_recipients(session, campaign_id, status=status, search=search)
+        first = next(rows, None)  # a bad filter or campaign fails before the file exists
+        with create_export(csv_file) as stream:
+            count = write_recipients_csv(
+                stream, itertools.chain([first] if first else [], rows), _zone(smscope))
+    if json_out:
+        print_json({"file": str(csv_file), "rows": count})
+    else:
+        _Consoles.out.print(f"{count:,} recipients written to {csv_file}")
+
+
+@campaign_app.command("recipients")
+def campaign_recipients(
+    campaign_id: IdArg,
+    status: StatusOpt = None,
+    search: SearchOpt = None,
+    sort: Annotated[str, typer.Option(help=f"Sort by {' | '.join(SORTS)}.")] = "id",
+    desc: Annotated[bool, typer.Option("--desc", help="Largest first.")] = False,
+    cursor: Annotated[str | None, typer.Option(help="The next_cursor of a page.")] = None,
+    limit: Annotated[int | None, typer.Option(help="Rows per page (1-1,000).")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """One page of the campaign's recipients: status, attempts, errors, cost, clicks."""
+    smscope = Smscope()
+    with smscope.db.session() as session:
+        page = recipients_page(session, campaign_id, status=status, search=search,
+                               sort=sort, descending=desc, cursor=cursor, limit=limit)
+    if json_out:
+        print_json(page.to_json())
+        return
+    out = _Consoles.out
+    if not page.items:
+        out.print("no recipient matches" if status or search or cursor
+                  else "this campaign has no recipients")
+        return
+    zone = _zone(smscope)
+    table = Table("id", "number", "name", "status", "updated", "att.", "error", "cost",
+                  "clicks", "reply")
+    for row in page.items:
+        name = " ".join(p for p in (row["first_name"], row["last_name"]) if p)
+        table.add_row(str(row["id"]), row["number"], name, row["status"],
+                      local_time(row["status_updated_at"], zone), str(row["attempts"]),
+                      row["error_code"] or "", credits_text(row["cost"]), str(row["clicks"]),
+                      row["reply"] or "")
+    out.print(table)
+    if page.next_cursor:
+        out.print(f"more: add --cursor {page.next_cursor}")
 
 
 def print_report(report: dict[str, Any], out: Console) -> None:
@@ -475,7 +561,32 @@ def print_report(report: dict[str, Any], out: Console) -> None:
             statuses.add_row(status, f"{count:,}")
     out.print(statuses)
     out.print(f"delivery rate {rates['delivery_rate']:.1%} ({FORMULAS['delivery_rate']}); "
-              f"{report['replies']:,} replies, {report['stop_replies']:,} STOP")
+              f"{report['replies']:,} replies, {report['stop_replies']:,} STOP; "
+              f"{report['clicks']:,} clicks by {report['unique_clicks']:,} recipients "
+              f"({rates['click_through_rate']:.1%} of the delivered)")
+    if report.get("by_list"):
+        lists = Table("list", "recipients", "delivered", "soft", "hard", "errors", "not sent",
+                      "received %")
+        for row in report["by_list"]:
+            c = row["counts"]
+            lists.add_row(row["name"], f"{row['recipients']:,}", f"{c['delivered']:,}",
+                          f"{c['soft_bounce']:,}", f"{c['hard_bounce']:,}", f"{c['error']:,}",
+                          f"{c['not_sent'] + c['unsubscribed']:,}",
+                          f"{row['rates']['receipt_rate']:.1%}")
+        out.print(lists)
+    curve = [p for p in report.get("delivery_times", []) if p["received"]]
+    if curve:
+        steps = ", ".join(
+            f"{p['share']:.0%} within {_duration(p['within_seconds'])}"
+            if p["within_seconds"] is not None else "the rest later" for p in curve)
+        out.print(f"delivery times (first submit to receipt): {steps}")
+
+
+def _duration(seconds: int) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} s"
 
 
 @campaign_app.command("list")

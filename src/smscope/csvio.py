@@ -13,6 +13,8 @@ import csv
 from collections.abc import Iterable, Sequence
 from typing import IO, Any
 
+from smscope.errors import OutputFileError
+
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -48,3 +50,11 @@ class SafeCsvWriter:
 def open_export(path: str | Any) -> IO[str]:
     """Open a file for a CSV export (UTF-8 with BOM, newlines left to the csv writer)."""
     return open(path, "w", encoding="utf-8-sig", newline="")
+
+
+def create_export(path: str | Any) -> IO[str]:
+    """:func:`open_export`, with an unwritable destination told in one clear sentence."""
+    try:
+        return open_export(path)
+    except OSError as exc:
+        raise OutputFileError(f"cannot write {path}: {exc.strerror or exc}") from None

@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from smscope import numbers
 from smscope.contacts.book import insert_ignore, set_state
-from smscope.csvio import SafeCsvWriter, open_export
+from smscope.csvio import SafeCsvWriter, create_export
 from smscope.db.tables import BlacklistEntry, BlacklistLog, Contact
 from smscope.db.types import utcnow
-from smscope.errors import NotFoundError, OutputFileError
+from smscope.errors import NotFoundError
 from smscope.pagination import Page, fetch_page, text_filter
 
 SOURCES = ("manual", "import", "api", "stop_reply", "provider_optout")
@@ -135,12 +135,8 @@ def _all_entries(session: Session, batch: int = 5000) -> Iterator[Any]:
 
 def export_csv(session: Session, path: str | Path, format_time: Any = str) -> int:
     """Write the whole blacklist as a CSV export; returns the number of rows."""
-    try:
-        stream = open_export(path)
-    except OSError as exc:
-        raise OutputFileError(f"cannot write {path}: {exc.strerror or exc}") from None
     count = 0
-    with stream:
+    with create_export(path) as stream:
         writer = SafeCsvWriter(stream, EXPORT_COLUMNS, raw_columns=["number"])
         for e in _all_entries(session):
             writer.writerow([e.number, e.reason, e.source, e.actor, format_time(e.created_at)])

@@ -235,7 +235,8 @@ def message_history(session: Session, message_id: int) -> dict[str, Any]:
                for c in session.scalars(select(Click).where(Click.message_id == message_id))]
     events += [{"at": r.received_at, "kind": "reply", "text": r.text, "is_stop": r.is_stop}
                for r in session.scalars(select(Reply).where(Reply.message_id == message_id))]
-    events.sort(key=lambda e: (e["at"], e["kind"] != "status"))
+    # at the same moment, what happened (a submit, a receipt) before the status it made
+    events.sort(key=lambda e: (e["at"], e["kind"] == "status"))
     # the status a message was created with has no transition of its own: it is where
     # the first transition started from (or the status still held)
     first = next((e["from"] for e in events if e["kind"] == "status"), msg.status)
