@@ -42,6 +42,26 @@ if ! have_pg && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
 fi
 
+# The PDF report (WeasyPrint) lays text out with Pango and subsets fonts with HarfBuzz;
+# DejaVu covers accents, the euro sign and most symbols.
+report_debs="libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core"
+missing_debs=""
+if command -v dpkg-query >/dev/null 2>&1; then
+  for deb in $report_debs; do
+    status=$(dpkg-query -W -f='${Status}' "$deb" 2>/dev/null || true)
+    [ "$status" = "install ok installed" ] || missing_debs="$missing_debs $deb"
+  done
+fi
+if [ -n "$missing_debs" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing the PDF report's system packages:$missing_debs" >&2
+    # shellcheck disable=SC2086  # one word per package
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing_debs >/dev/null
+  else
+    echo "the PDF report needs:$missing_debs (apt-get install$missing_debs)" >&2
+  fi
+fi
+
 # The npm smpp package for the interoperability tests (tests/interop), from its
 # package-lock.json. Without Node.js those tests are skipped, with a reason.
 interop=tests/interop

@@ -27,6 +27,7 @@ from smscope import __version__, numbers
 from smscope import text as sms_text
 from smscope.app import Smscope
 from smscope.cli_campaigns import register as register_sending_commands
+from smscope.cli_messages import register as register_message_commands
 from smscope.cli_reports import register as register_report_commands
 from smscope.contacts import blacklist as bl
 from smscope.contacts import book
@@ -390,13 +391,21 @@ def measure_command(
     message: Annotated[str, typer.Argument(help="Message text ('-' reads stdin).")],
     to: Annotated[str | None, typer.Option("--to", help="Number, for the cost.")] = None,
     default_region: RegionOpt = None,
+    track_links: Annotated[bool, typer.Option(
+        "--track-links/--no-track-links",
+        help="Count links as the tracked links a campaign sends (the default).")] = True,
     json_out: JsonOpt = False,
 ) -> None:
-    """Show a text's encoding, length, segments and cost."""
+    """Show a text's encoding, length, segments and cost, as a campaign sends it."""
+    from smscope.tracking import links
+    from smscope.tracking.tokens import TOKEN_LENGTH
+
     if message == "-":
         message = sys.stdin.read().removesuffix("\n")
-    m = sms_text.measure(message)
     smscope = _app()
+    tracked = len(links.split_links(message).links) if track_links else 0
+    m = sms_text.measure(links.preview(message, smscope.config.public_url)
+                         if tracked else message)
     prices = smscope.price_table()
     region = None
     if to is not None:
@@ -406,10 +415,16 @@ def measure_command(
     cost = (price * m.segments).quantize(price.__class__("0.0001"))
     data = {"encoding": m.encoding, "characters": m.characters, "units": m.units,
             "segments": m.segments, "per_segment": m.per_segment, "remaining": m.remaining,
-            "region": region, "price_per_segment": price, "cost": cost}
+            "region": region, "price_per_segment": price, "cost": cost,
+            "tracked_links": tracked}
     if json_out:
         print_json(data)
         return
+    if tracked:
+        length = len(links.tracked_base(smscope.config.public_url)) + TOKEN_LENGTH
+        out.print(f"{tracked} link{'s' if tracked != 1 else ''} counted as tracked "
+                  f"link{'s' if tracked != 1 else ''} of {length} characters "
+                  f"({smscope.config.public_url.rstrip('/')}/c/…)")
     unit = "septets" if m.encoding == "GSM-7" else "UTF-16 units"
     out.print(f"{m.encoding}, {m.characters} characters = {m.units} {unit}, "
               f"{m.segments} segment{'s' if m.segments != 1 else ''} "
@@ -510,6 +525,9 @@ def simulator_command(
     record: Annotated[Path | None, typer.Option(
         help="Write what the simulator did as JSON to this file on exit and on SIGUSR1.",
         dir_okay=False)] = None,
+    public_url: Annotated[str | None, typer.Option(
+        help="Clicks (the profile's [clicks]) open only tracked links of this URL "
+             "(default: public_url of the configuration).")] = None,
     hold_receipts: Annotated[bool, typer.Option(
         "--hold-receipts",
         help="Plan receipts and replies as usual but send none until the process gets "
@@ -532,9 +550,11 @@ def simulator_command(
     outcome_profile = load_profile(profile)
     if record is not None and not record.parent.is_dir():
         raise UsageError(f"--record {record}: the folder {record.parent} does not exist")
+    if public_url is None and outcome_profile.clicks.rate:
+        public_url = _app().config.public_url
     simulator = Simulator(outcome_profile, seed=seed, system_id=system_id,
                           password=password, max_rate=max_rate, hold_receipts=hold_receipts,
-                          deliver_window=deliver_window)
+                          deliver_window=deliver_window, public_url=public_url)
 
     def ready(sim: Simulator) -> None:
         limit = f", at most {max_rate:g} submit_sm/s" if max_rate else ""
@@ -549,6 +569,31 @@ def simulator_command(
         print_json(result.as_dict())
     else:
         out.print(f"smscope simulator: {result.summary()}", soft_wrap=True)
+
+
+# --------------------------------------------------------------------------- web
+
+
+@app.command("serve")
+def serve_command(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=0, max=65535)] = 8000,
+) -> None:
+    """Serve the web application (tracked links /c/…) until interrupted."""
+    from smscope.web import server
+    from smscope.web.app import create_app
+
+    smscope = _app()
+    web = create_app(smscope)
+    sock = server.bind(host, port)
+    bound = sock.getsockname()[1]
+    err.print(f"smscope serving {smscope.db.display_url} on http://{host}:{bound} "
+              f"(tracked links: {smscope.config.public_url.rstrip('/')}/c/…); "
+              "Ctrl-C stops it", soft_wrap=True)
+    try:
+        server.serve(web, sock, access_log=_state.verbose)
+    finally:
+        smscope.close()
 
 
 # --------------------------------------------------------------------------- demo
@@ -577,6 +622,7 @@ def demo_command(
 
 register_sending_commands(app, out, err)
 register_report_commands(app, out, err)
+register_message_commands(app, out, err)
 
 
 # --------------------------------------------------------------------------- entry point

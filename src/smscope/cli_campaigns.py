@@ -209,6 +209,10 @@ def campaign_create(
         help="When to send (ISO 8601; without an offset, in the account's zone).")] = None,
     validity: Annotated[str | None, typer.Option(
         help="Validity period, e.g. 48h (default: the configuration's).")] = None,
+    track_links: Annotated[bool, typer.Option(
+        "--track-links/--no-track-links",
+        help="Send the text's links as short tracked links (counted in segments).")
+    ] = True,
     json_out: JsonOpt = False,
 ) -> None:
     """Create a draft campaign; 'smscope campaign send ID' sends it."""
@@ -235,7 +239,7 @@ def campaign_create(
             session, name=name, sender=sender, text=text, config=config, now=utcnow(),
             lists=lists or [], numbers=parse_numbers(raw_numbers, config.default_region),
             type_=type_, connector=connector, schedule=_parse_schedule(schedule, _zone(smscope)),
-            validity=validity_period)
+            validity=validity_period, track_links=track_links)
         campaign_id = campaign.id
     if json_out:
         print_json({"id": campaign_id})

@@ -7,21 +7,32 @@ and sends a campaign to that list (plus the file's bad numbers, which end
 demo time scale: receipts within seconds, retries after 5, 15 and 30 seconds, a
 validity of two minutes, so every message is final within about three minutes. Then it
 prints the report. The report has exactly ``--recipients`` recipients.
+
+The text has a link, sent as a tracked link, and the web app serves the redirect while
+the campaign is sent, so the simulator's clicks land and the report counts them. The
+app listens on loopback: on the port of ``public_url`` (8000 by default) when it is
+free, otherwise (and always with ``--no-ui``, so that runs side by side never collide)
+on a free port; the run's public URL is that address, whatever the configuration says.
+Without ``--no-ui`` the app goes on serving after the report until Ctrl-C.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import os
 import random
+import re
+import socket
 import tempfile
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from rich.console import Console
-from sqlalchemy import select
 
 from smscope.app import Smscope
 from smscope.campaigns import service
@@ -32,12 +43,13 @@ from smscope.connectors.registry import add_connector
 from smscope.contacts import blacklist as bl
 from smscope.contacts import book
 from smscope.contacts.importer import import_contacts
-from smscope.db.tables import Connector
 from smscope.db.types import utcnow
 from smscope.errors import UsageError
 from smscope.output import print_json
 from smscope.pricing import CreditBank
 from smscope.reports.campaign import campaign_report
+from smscope.web import server
+from smscope.web.app import create_app
 
 FIRST = ["Camille", "Léa", "Hugo", "Lucas", "Chloé", "Manon", "Jules", "Inès", "Louis", "Zoé",
          "Gabriel", "Jade", "Arthur", "Emma", "Noah", "Alice", "Raphaël", "Lina", "Adam", "Rose"]
@@ -49,10 +61,12 @@ BAD_NUMBERS = ["01 42 68 53 00", "06 12 34", "+33 6 12 34 56 78 90", "n/a", "080
 #: French mobile ranges (06 and 07 blocks that libphonenumber knows as mobile)
 MOBILE_PREFIXES = [f"06{b:02d}" for b in range(10, 90) if b != 39] + [
     f"07{b:02d}" for b in range(30, 90)]
-DEMO_TEXT = "Bonjour {first_name|there}, -20 % ce week-end à {city|votre magasin} ! STOP au 36180"
+DEMO_TEXT = ("Bonjour {first_name|there}, -20 % ce week-end à {city|votre magasin} : "
+             "shop.example.com/soldes STOP au 36180")
 DEMO_CONNECTOR = "demo-simulator"
 #: the longest the demo waits for every message to be final
 DEMO_TIMEOUT = 300.0
+LOOPBACK = ("127.0.0.1", "localhost")
 
 
 def demo_database_url() -> tuple[str, bool]:
@@ -124,21 +138,69 @@ DEMO_RETRY = [timedelta(seconds=5), timedelta(seconds=15), timedelta(seconds=30)
 DEMO_VALIDITY = timedelta(seconds=120)
 
 
+def _connector_name(profile: str) -> str:
+    """The demo's connector for ``profile`` (a built-in name or a file): one per
+    profile, named after it."""
+    if profile == "realistic":
+        return DEMO_CONNECTOR
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(profile).stem).strip("-.") or "custom"
+    return f"{DEMO_CONNECTOR}-{name}"[:64]
+
+
+def _web_socket(public_url: str, no_ui: bool) -> socket.socket:
+    """Where the demo serves the web app: ``public_url``'s port on loopback if it is
+    free (and the UI is wanted), else any free loopback port."""
+    parts = urlsplit(public_url)
+    if not no_ui and parts.scheme == "http" and parts.hostname in LOOPBACK:
+        with contextlib.suppress(UsageError, ValueError):
+            return server.bind("127.0.0.1", parts.port or 80)
+    return server.bind("127.0.0.1", 0)
+
+
 def run_demo(*, recipients: int, seed: int, json_out: bool, no_ui: bool, console: Console,
              err: Console, profile: str = "realistic") -> dict[str, Any]:
-    """Import, send through the simulator, print the report; returns the report."""
+    """Import, send through the simulator while serving the web app, print the report
+    (and serve on until interrupted, unless ``no_ui``); returns the report."""
     if recipients < 1:
         raise UsageError("--recipients must be at least 1")
     url, fresh = demo_database_url()
     base = load_config()
+    sock = _web_socket(base.public_url, no_ui)
     config = base.model_copy(update={
         "database_url": url, "default_region": "FR",
         "retry": RetryConfig(backoff=DEMO_RETRY),
         "validity": ValidityConfig(default=DEMO_VALIDITY),
+        "public_url": f"http://127.0.0.1:{sock.getsockname()[1]}",
     })
     smscope = Smscope(config)
     err.print(f"database: {smscope.db.display_url}" + (" (new)" if fresh else ""),
               soft_wrap=True)
+    web = server.BackgroundServer(create_app(smscope), sock).start()
+    try:
+        report = _send(smscope, recipients=recipients, seed=seed, json_out=json_out,
+                       no_ui=no_ui, console=console, err=err, profile=profile)
+        if not no_ui:
+            err.print(f"web app on {web.url} (tracked links {web.url}/c/…; the rest of "
+                      "the web UI is not built yet); Ctrl-C stops it", soft_wrap=True)
+            _serve_until_interrupted()
+    finally:
+        web.stop()
+        smscope.close()
+    return report
+
+
+def _serve_until_interrupted() -> None:
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+
+
+def _send(smscope: Smscope, *, recipients: int, seed: int, json_out: bool, no_ui: bool,
+          console: Console, err: Console, profile: str) -> dict[str, Any]:
+    config = smscope.config
+    url = config.database_url
     stamp = utcnow().strftime("%Y-%m-%d %H:%M:%S")
     list_name = f"demo {stamp}"
     with tempfile.TemporaryDirectory() as folder:
@@ -156,9 +218,9 @@ def run_demo(*, recipients: int, seed: int, json_out: bool, no_ui: bool, console
         for number in opted_out:
             bl.add(session, number, reason="replied STOP (demo)", source="manual", actor="demo")
         CreditBank(session).add(recipients * 2, note="demo credits", actor="demo")
-        connector = f"{DEMO_CONNECTOR}-{profile}" if profile != "realistic" else DEMO_CONNECTOR
-        if not session.scalar(select(Connector.id).where(Connector.name == connector)):
-            add_connector(session, connector, "simulator", {"profile": profile, "seed": seed})
+        connector = _connector_name(profile)
+        add_connector(session, connector, "simulator", {"profile": profile, "seed": seed},
+                      replace=True)
         campaign = service.create_campaign(
             session, name=f"Demo campaign {stamp}", sender="SMSCOPE", text=DEMO_TEXT,
             config=config, now=utcnow(), lists=[list_name],
@@ -174,7 +236,6 @@ def run_demo(*, recipients: int, seed: int, json_out: bool, no_ui: bool, console
     finished = asyncio.run(wait_for_campaign(smscope, campaign_id, DEMO_TIMEOUT))
     with smscope.db.session() as session:
         report = campaign_report(session, campaign_id)
-    smscope.close()
     if json_out:
         print_json(report)
     else:
@@ -184,9 +245,5 @@ def run_demo(*, recipients: int, seed: int, json_out: bool, no_ui: bool, console
                   "'smscope worker' goes on with it", soft_wrap=True)
     where = (f"SMSCOPE_DATABASE_URL={url} .venv/bin/smscope campaign report {campaign_id}"
              f" (or: campaign status {campaign_id})")
-    if no_ui:
-        err.print(f"report again with: {where}", soft_wrap=True)
-    else:
-        err.print("the web UI is not built yet; the report is above, and again with: "
-                  f"{where}", soft_wrap=True)
+    err.print(f"report again with: {where}", soft_wrap=True)
     return report

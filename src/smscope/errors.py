@@ -79,3 +79,13 @@ class PDUError(SmscopeError, ValueError):
 
 class ReceiptFormatError(SmscopeError, ValueError):
     """A text that is not a delivery receipt (no ``id`` or no ``stat``)."""
+
+
+class MailError(SmscopeError):
+    """An email could not be sent: the SMTP server is unreachable, refused the login,
+    the TLS handshake or the recipients. ``saved`` is the file that was kept, so that
+    nothing is lost (None when nothing was made yet)."""
+
+    def __init__(self, message: str, *, saved: str | None = None) -> None:
+        super().__init__(message)
+        self.saved = saved

@@ -12,6 +12,11 @@ one of the not-sent statuses with the filter that stopped it:
   (test sends and messages that were not sent do not count);
 * ``insufficient_credit``: the balance ran out; credits are reserved in fan-out order.
 
+Links in the text are rewritten as tracked links (:mod:`smscope.tracking`), unless
+the campaign's ``track_links`` option is off; segments and cost count the text as sent.
+Such messages are written with ids taken beforehand, since their tokens are made of
+them; texts without links take the same path as before.
+
 Messages are written with bulk inserts in chunks, so a million recipients fan out in
 seconds, not hours.
 """
@@ -37,6 +42,8 @@ from smscope.errors import InvalidNumberError
 from smscope.pricing import CreditBank, PriceTable
 from smscope.rules.windows import SendingWindows
 from smscope.statuses import Status
+from smscope.tracking.links import preview
+from smscope.tracking.store import Rewriter
 
 __all__ = ["FanOut", "fan_out", "text_hash"]
 
@@ -165,6 +172,14 @@ def fan_out(session: Session, campaign: Campaign, *, config: Config, prices: Pri
     names = [p.name for p in text.placeholders(template)]
     fixed = text.render(template, {}) if not names else None
     fixed_measure = text.measure(fixed, header) if fixed is not None else None
+    links = (Rewriter.for_campaign(session, campaign.id, template, config.public_url)
+             if options.get("track_links", True) else None)
+    if links is not None:
+        # the summary counts the links as they are sent, with this public URL
+        summary = text.measure(preview(template, config.public_url), header)
+        campaign.encoding, campaign.segments = summary.encoding, summary.segments
+        if fixed is not None:
+            fixed_measure = text.measure(links.render({}, 1)[1], header)
     bank = CreditBank(session)
     available = bank.balance().available
     window_start = now - config.duplicates.window
@@ -180,9 +195,20 @@ def fan_out(session: Session, campaign: Campaign, *, config: Config, prices: Pri
             select(BlacklistEntry.number).where(BlacklistEntry.number.in_(valid))))
         recent = _recent(session, valid, window_start, campaign.id)
         rows = []
+        ids = links.ids(session, len(chunk)) if links is not None else None
         for r in chunk:
-            rendered = fixed if fixed is not None else _render(template, r.values, names)
-            measured = fixed_measure or text.measure(rendered, header)
+            if links is None or ids is None:
+                rendered = fixed if fixed is not None else _render(template, r.values, names)
+                sent = rendered
+                measured = fixed_measure or text.measure(rendered, header)
+            else:
+                message_id = next(ids)
+                for name in names:
+                    r.values.setdefault(name, None)
+                # links rewritten with this message's tokens; the duplicate filter
+                # compares the text as written (CONTRACTS §8)
+                rendered, sent = links.render(r.values, message_id)
+                measured = fixed_measure or text.measure(sent, header)
             digest = text_hash(rendered)
             status, reason = _filter(r, blacklisted, recent, digest)
             cost = Decimal(0)
@@ -205,13 +231,15 @@ def fan_out(session: Session, campaign: Campaign, *, config: Config, prices: Pri
             rows.append({
                 "campaign_id": campaign.id, "contact_id": r.contact_id, "kind": "campaign",
                 "number": r.number, "region": r.region, "sender": campaign.sender,
-                "text": rendered, "text_hash": digest, "encoding": measured.encoding,
+                "text": sent, "text_hash": digest, "encoding": measured.encoding,
                 "segments": measured.segments, "credits": Decimal(0),
                 "connector_id": campaign.connector_id, "list_ids": r.list_ids or None,
                 "status": status.value, "category": status.category.value,
                 "status_updated_at": now, "created_at": now, "not_before": not_before,
                 "next_attempt_at": not_before, "error_detail": reason,
             })
+            if ids is not None:
+                rows[-1]["id"] = message_id
             tally.move(campaign.id, r.list_ids, None, status.value, stat=stat_key(rows[-1]))
             result.by_status[status.value] = result.by_status.get(status.value, 0) + 1
         session.execute(insert(table_of(Message)), rows)

@@ -36,6 +36,8 @@ from smscope.errors import NotFoundError, TemplateError, UsageError
 from smscope.output import credits_text
 from smscope.pricing import CreditBank, PriceTable
 from smscope.statuses import Category
+from smscope.tracking import links as tracking_links
+from smscope.tracking.store import Rewriter
 
 __all__ = [
     "CampaignStateError",
@@ -103,9 +105,13 @@ def create_campaign(
     connector: str | None = None,
     schedule: datetime | None = None,
     validity: timedelta | None = None,
+    track_links: bool = True,
     actor: str = "cli",
 ) -> Campaign:
-    """A new draft campaign; UsageError / NotFoundError / TemplateError say what to fix."""
+    """A new draft campaign; UsageError / NotFoundError / TemplateError say what to fix.
+
+    With ``track_links`` (the default) the links of the text are sent as tracked links
+    (:mod:`smscope.tracking`), and the segment count says so."""
     name = name.strip()
     if not name or len(name) > 200:
         raise UsageError("a campaign needs a name of 1 to 200 characters")
@@ -133,7 +139,9 @@ def create_campaign(
     options: dict[str, Any] = {}
     if validity is not None:
         options["validity_seconds"] = validity.total_seconds()
-    measured = sms_text.measure(text)
+    if not track_links:
+        options["track_links"] = False
+    measured = sms_text.measure(_as_sent(text, config, options))
     campaign = Campaign(name=name, sender=sender, text=text, type=type_, state="draft",
                         connector_id=connector_id, schedule_at=schedule, options=options,
                         numbers=numbers or None,
@@ -177,7 +185,7 @@ def edit_campaign(session: Session, campaign_id: int, *, config: Config, now: da
         if unknown:
             raise TemplateError(f"the text uses {{{unknown[0]}}}, which no contact of the "
                                 "target lists has")
-        measured = sms_text.measure(text)
+        measured = sms_text.measure(_as_sent(text, config, campaign.options or {}))
         campaign.text, campaign.encoding, campaign.segments = (
             text, measured.encoding, measured.segments)
         changed.append("text")
@@ -198,6 +206,13 @@ def edit_campaign(session: Session, campaign_id: int, *, config: Config, now: da
     timeline.record(session, campaign.id, "edited", f"edited: {', '.join(changed)}",
                     actor=actor, fields=changed)
     return campaign
+
+
+def _as_sent(template: str, config: Config, options: dict[str, Any]) -> str:
+    """The template with its links as they will be sent, for the segment count."""
+    if not options.get("track_links", True):
+        return template
+    return tracking_links.preview(template, config.public_url)
 
 
 def get_campaign(session: Session, campaign_id: int, *, lock: bool = False) -> Campaign:
@@ -361,8 +376,13 @@ def test_send(session: Session, campaign_id: int, numbers: Sequence[str], *,
                          "--connector NAME")
     if not numbers or len(numbers) > MAX_TEST_NUMBERS:
         raise UsageError(f"give 1 to {MAX_TEST_NUMBERS} numbers to test with (--to)")
+    links = (Rewriter.for_campaign(session, campaign.id, campaign.text, config.public_url)
+             if (campaign.options or {}).get("track_links", True) else None)
+    wanted = list(dict.fromkeys(numbers))
+    # tracked links carry the message id: taken before the messages are written
+    new_ids = links.ids(session, len(wanted)) if links is not None else None
     rows = []
-    for raw in dict.fromkeys(numbers):
+    for raw in wanted:
         e164 = phone.normalize(raw, config.default_region)
         if blacklist.is_blacklisted(session, e164):
             raise UsageError(f"{e164} is on the blacklist: it gets no message, tests "
@@ -374,12 +394,17 @@ def test_send(session: Session, campaign_id: int, numbers: Sequence[str], *,
             values.update(first_name=contact.first_name, last_name=contact.last_name)
         for placeholder in sms_text.placeholders(campaign.text):
             values.setdefault(placeholder.name, None)
-        rendered = sms_text.render(campaign.text, values)
-        measured = sms_text.measure(rendered)
-        rows.append({
+        row: dict[str, Any] = {}
+        if links is None or new_ids is None:
+            rendered = sent = sms_text.render(campaign.text, values)
+        else:
+            row["id"] = next(new_ids)
+            rendered, sent = links.render(values, row["id"])
+        measured = sms_text.measure(sent)
+        rows.append({**row,
             "campaign_id": campaign.id, "contact_id": contact.id if contact else None,
             "kind": "test", "number": e164, "region": phone.region_of(e164),
-            "sender": campaign.sender, "text": rendered, "text_hash": text_hash(rendered),
+            "sender": campaign.sender, "text": sent, "text_hash": text_hash(rendered),
             "encoding": measured.encoding, "segments": measured.segments,
             "connector_id": campaign.connector_id, "status": "queued",
             "category": "pending", "status_updated_at": now, "created_at": now,

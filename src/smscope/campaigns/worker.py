@@ -102,7 +102,8 @@ class Worker:
                             mapping=info.mapping, id_format=info.id_format, clock=self.clock,
                             prices=self._prices)
             session = ConnectorSession(info, on_receipts=self._handler(ingest.receipts),
-                                       on_mo=self._handler(ingest.replies))
+                                       on_mo=self._handler(ingest.replies),
+                                       public_url=self.app.config.public_url)
             try:
                 await session.open()
             except (SmscopeError, OSError) as exc:

@@ -3,7 +3,8 @@
 ``smpp`` connectors bind to the operator's SMSC with :class:`~smscope.smpp.client.
 SMPPClient`; ``simulator`` connectors first start the operator simulator in this
 process (on a free loopback port) and bind to it, so a demo or a test needs nothing
-else running.
+else running. That simulator clicks tracked links of ``public_url`` (when its profile
+has clicks), so a demo's report shows clicks.
 """
 
 from __future__ import annotations
@@ -47,8 +48,9 @@ class ConnectorSession:
     """``await open()``, :attr:`client` to submit, ``await close()``."""
 
     def __init__(self, info: ConnectorInfo, *, on_receipts: DeliverHandler,
-                 on_mo: DeliverHandler) -> None:
+                 on_mo: DeliverHandler, public_url: str | None = None) -> None:
         self.info = info
+        self.public_url = public_url
         self.on_receipts = on_receipts
         self.on_mo = on_mo
         self.simulator: Simulator | None = None
@@ -66,7 +68,8 @@ class ConnectorSession:
             password = secrets.token_hex(4)
             self.simulator = Simulator(load_profile(str(settings.get("profile") or "realistic")),
                                        seed=int(settings.get("seed") or 0),
-                                       system_id="smscope", password=password)
+                                       system_id="smscope", password=password,
+                                       public_url=self.public_url)
             await self.simulator.start()
             host, port, system_id = "127.0.0.1", self.simulator.port, "smscope"
         elif info.type == "smpp":

@@ -42,6 +42,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from smscope.db.types import Credits, UTCDateTime, utcnow
@@ -420,6 +421,12 @@ class CampaignEvent(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
+#: the predicates of the search's partial indexes: a query repeats them word for word
+#: to use them (SQLite matches a partial index's WHERE by its terms, not by logic)
+SEARCH_PROBLEM = "category NOT IN ('delivered', 'pending')"
+SEARCH_TEST = "kind = 'test'"
+
+
 class Message(Base):
     """One SMS to one number: its text, cost, and current status.
 
@@ -474,6 +481,16 @@ class Message(Base):
         Index("ix_messages_duplicate", "number", "text_hash", "created_at"),
         Index("ix_messages_created", "created_at", "id"),
         Index("ix_messages_number", "number", "created_at"),
+        # the monitoring search: newest first after the filtered column (migration 0006)
+        Index("ix_messages_search_campaign", "campaign_id", "created_at", "id"),
+        Index("ix_messages_search_sender", "sender", "created_at", "id"),
+        Index("ix_messages_search_connector", "connector_id", "created_at", "id"),
+        Index("ix_messages_search_problem", "status", "created_at", "id",
+              sqlite_where=sql_text(SEARCH_PROBLEM),
+              postgresql_where=sql_text(SEARCH_PROBLEM)),
+        Index("ix_messages_search_test", "created_at", "id",
+              sqlite_where=sql_text(SEARCH_TEST),
+              postgresql_where=sql_text(SEARCH_TEST)),
         UniqueConstraint("client_ref", name="uq_messages_client_ref"),
     )
 
@@ -617,7 +634,10 @@ class StatCounter(Base):
 
 
 class Link(Base):
-    """An original URL found in a campaign's text."""
+    """An original URL found in a campaign's text, numbered within its campaign.
+
+    Click tokens carry the message id and this ``position`` (see
+    :mod:`smscope.tracking.tokens`), so no row is written per recipient."""
 
     __tablename__ = "links"
 
@@ -625,11 +645,17 @@ class Link(Base):
     campaign_id: Mapped[int | None] = mapped_column(
         ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
     )
+    position: Mapped[int] = mapped_column(Integer)
     url: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("campaign_id", "position",
+                                       name="uq_links_campaign_position"),)
 
 
 class TrackedLink(Base):
-    """A short token unique per recipient and link; ``/c/{token}`` redirects to its URL."""
+    """A stored token per recipient and link. Unused: click tokens are signed and
+    checked without a row (:mod:`smscope.tracking.tokens`); kept for links that would
+    need one."""
 
     __tablename__ = "tracked_links"
 
@@ -644,17 +670,23 @@ class TrackedLink(Base):
 
 
 class Click(Base):
+    """One visit of a tracked link. ``bot``: a link-preview fetcher or crawler by its
+    user agent, recorded but not counted."""
+
     __tablename__ = "clicks"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    tracked_link_id: Mapped[int] = mapped_column(
-        ForeignKey("tracked_links.id", ondelete="CASCADE"), index=True
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"),
+                                    primary_key=True)
+    link_id: Mapped[int] = mapped_column(ForeignKey("links.id", ondelete="CASCADE"))
+    message_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("messages.id", ondelete="CASCADE"), index=True
     )
-    message_id: Mapped[int] = mapped_column(index=True)
     campaign_id: Mapped[int | None] = mapped_column(index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
     user_agent: Mapped[str] = mapped_column(String(500), default="")
     address: Mapped[str] = mapped_column(String(64), default="")
+    bot: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 # --------------------------------------------------------------------------- webhooks

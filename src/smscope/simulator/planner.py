@@ -39,6 +39,9 @@ class Plan:
     #: the recipient's reply (an MO) and when it comes, after the final receipt
     reply: str | None = None
     reply_delay: float = 0.0
+    #: the recipient opens the message's first tracked link, this long after the
+    #: final receipt (None: never)
+    click_delay: float | None = None
     #: the final receipt is sent twice at once
     duplicate: bool = False
     #: the final receipt is sent before the submit_sm_resp
@@ -90,6 +93,7 @@ class _Needs:
     replies: bool
     overrides: bool
     faults: bool
+    clicks: bool
 
 
 #: (source, destination, reference, total) of a concatenated message
@@ -110,6 +114,7 @@ class Planner:
             replies=bool(profile.mo.reply_rate or profile.mo.stop_rate),
             overrides=bool(profile.overrides),
             faults=bool(profile.faults.duplicate_receipts or profile.faults.early_receipts),
+            clicks=bool(profile.clicks.rate),
         )
 
     def _rng(self, destination: str, index: int) -> Draws:
@@ -175,8 +180,14 @@ class Planner:
         reply = self._reply(outcome, reply_draw, reply_pick) if needs.replies else None
         if override is not None and override.reply is not None:
             reply = override.reply
+        # drawn last: a profile without clicks draws exactly what it drew before
+        click_draw, click_delay = ((rng.random(), profile.clicks.delay.draw(rng))
+                                   if needs.clicks else (1.0, 0.0))
+        clicks = (click_draw < profile.clicks.rate and outcome.stat == "DELIVRD"
+                  and not outcome.silent)
         return Plan(submit_status=0, outcome=outcome, latency=latency,
                     intermediates=intermediates, reply=reply, reply_delay=reply_delay,
+                    click_delay=click_delay if clicks else None,
                     duplicate=duplicate, early=early)
 
     def _reply(self, outcome: Outcome, draw: float, pick: float) -> str | None:

@@ -11,6 +11,8 @@ and ``instant`` profiles in ``profiles/`` are commented examples). It says:
 * ``[receipt]`` — how receipts are written (id in hex or decimal, 10- or 12-digit dates,
   the ``text:`` field, TLVs), because real SMSCs differ there;
 * ``[mo]`` — the share of recipients who reply, or reply STOP;
+* ``[clicks]`` — the share of delivered messages whose recipient opens the message's
+  first tracked link, and when;
 * ``[faults]`` — duplicate receipts, receipts before the submit_sm_resp;
 * ``[[overrides]]`` — fixed outcomes for destination patterns (``*0001`` always fails),
   so tests can be exact.
@@ -49,6 +51,7 @@ from smscope.smpp.constants import CommandStatus
 __all__ = [
     "BUILTIN_PROFILES",
     "FINAL_STATS",
+    "ClicksConfig",
     "Latency",
     "MOConfig",
     "Outcome",
@@ -286,6 +289,15 @@ class MOConfig(_Model):
         return self
 
 
+class ClicksConfig(_Model):
+    """Clicks: the share of delivered messages whose recipient opens the first tracked
+    link of the message (``{public_url}/c/<token>``; the simulator fetches nothing
+    else), some ``delay`` after the final receipt."""
+
+    rate: Share = 0.0
+    delay: Latency = Latency(distribution="fixed", value=1.0)
+
+
 class Profile(_Model):
     """A whole outcome profile."""
 
@@ -301,6 +313,7 @@ class Profile(_Model):
     receipt: ReceiptFormat = ReceiptFormat()
     outcomes: list[Outcome] = Field(min_length=1)
     mo: MOConfig = MOConfig()
+    clicks: ClicksConfig = ClicksConfig()
     faults: Faults = Faults()
     overrides: list[Override] = Field(default_factory=list)
 

@@ -35,6 +35,19 @@ class _Tally:
 
 
 @dataclass
+class _Clicks:
+    #: tracked links the simulator will open (one per clicking recipient)
+    planned: int = 0
+    #: opened: the server answered (a redirect)
+    fetched: int = 0
+    #: refused, an error answer, or no answer in time
+    failed: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"planned": self.planned, "fetched": self.fetched, "failed": self.failed}
+
+
+@dataclass
 class Record:
     """Counts since the simulator started."""
 
@@ -53,6 +66,7 @@ class Record:
     numbers: set[str] = field(default_factory=set)
     receipts: _Tally = field(default_factory=_Tally)
     mo: _Tally = field(default_factory=_Tally)
+    clicks: _Clicks = field(default_factory=_Clicks)
     #: final receipts planned, by stat
     by_stat: Counter[str] = field(default_factory=Counter)
 
@@ -67,6 +81,7 @@ class Record:
             "early": self.early,
             "receipts": self.receipts.as_dict(),
             "mo": self.mo.as_dict(),
+            "clicks": self.clicks.as_dict(),
             "by_stat": dict(sorted(self.by_stat.items())),
         }
 

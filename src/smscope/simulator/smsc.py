@@ -19,6 +19,9 @@ until :meth:`Simulator.release_receipts`; then whatever is due goes out through 
 same windows, timeouts and resends. That separates a client's receipt handling from
 its submitting: submit a campaign, then measure a flood of receipts alone.
 
+Given a ``public_url`` and a profile with ``[clicks]``, it also opens the tracked link
+of some delivered messages over HTTP (:mod:`~smscope.simulator.clicks`).
+
 :class:`~smscope.simulator.record.Record` counts everything, for tests to compare with.
 """
 
@@ -37,8 +40,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from smscope.errors import PDUError, SmscopeError
+from smscope.simulator.clicks import Clicker
 from smscope.simulator.deliveries import Delivery, handset_address, quote_of, receipt_id
-from smscope.simulator.planner import GroupKey, Plan, Planner
+from smscope.simulator.planner import MAX_OPEN_GROUPS, GroupKey, Plan, Planner
 from smscope.simulator.profile import Profile
 from smscope.simulator.record import Record
 from smscope.smpp.constants import CommandStatus, EsmClass
@@ -216,6 +220,7 @@ class Simulator(ServerHandler):
         deliver_timeout: float = 10.0,
         enquire_link_interval: float | None = 30.0,
         hold_receipts: bool = False,
+        public_url: str | None = None,
     ) -> None:
         self.profile = profile
         self.seed = seed
@@ -236,6 +241,12 @@ class Simulator(ServerHandler):
         self._hex_ids = profile.submit_ids == "hex"
         self._holding = hold_receipts
         self._loop: asyncio.AbstractEventLoop  # set by start()
+        # clicks only where there is a server of ours to click: tracked links of
+        # ``public_url``, nothing else
+        self._clicker = (Clicker(public_url, self._record)
+                         if public_url and profile.clicks.rate else None)
+        #: the parts seen of long messages that will be clicked: their text is needed whole
+        self._click_parts: dict[GroupKey, dict[int, str]] = {}
 
     @property
     def record(self) -> Record:
@@ -281,6 +292,8 @@ class Simulator(ServerHandler):
     async def close(self) -> None:
         """Unbind every client and stop listening."""
         await self.server.close()
+        if self._clicker is not None:
+            await self._clicker.close()
 
     async def __aenter__(self) -> Simulator:
         await self.start()
@@ -323,7 +336,7 @@ class Simulator(ServerHandler):
         if not destination:
             return int(_S.ESME_RINVDSTADR), ""
         try:
-            group, parts, body = _concatenation(pdu)
+            group, parts, seqnum, body = _concatenation(pdu)
         except InvalidPDUError:
             return int(_S.ESME_RINVMSGLEN), ""
         plan, first = self.planner.plan(destination, group, parts)
@@ -336,7 +349,30 @@ class Simulator(ServerHandler):
         record.submitted += 1
         record.numbers.add(destination)
         self._schedule(session, pdu, plan, first, message_id, body)
+        if plan.click_delay is not None and self._clicker is not None:
+            self._click(pdu, plan, group, parts, seqnum, body)
         return int(_S.ESME_ROK), message_id
+
+    def _click(self, pdu: SubmitSM, plan: Plan, group: GroupKey | None, parts: int,
+               seqnum: int, body: bytes) -> None:
+        """Plan the click of a message once its whole text has come."""
+        assert self._clicker is not None and plan.click_delay is not None
+        try:
+            text = decode_text(body, pdu.data_coding)
+        except (PDUError, ValueError):
+            return
+        if group is not None:
+            seen = self._click_parts.get(group)
+            if seen is None:
+                if len(self._click_parts) >= MAX_OPEN_GROUPS:
+                    self._click_parts.pop(next(iter(self._click_parts)))
+                seen = self._click_parts[group] = {}
+            seen[seqnum] = text
+            if len(seen) < parts:
+                return
+            del self._click_parts[group]
+            text = "".join(seen[n] for n in sorted(seen))
+        self._clicker.click(text, plan.latency + plan.click_delay)
 
     def _schedule(self, session: ServerSession, pdu: SubmitSM, plan: Plan, first: bool,
                   message_id: str, body: bytes) -> None:
@@ -385,24 +421,27 @@ class Simulator(ServerHandler):
             record.mo.planned += 1
 
 
-def _concatenation(pdu: SubmitSM) -> tuple[GroupKey | None, int, bytes]:
+def _concatenation(pdu: SubmitSM) -> tuple[GroupKey | None, int, int, bytes]:
     """The message a part belongs to (None for a whole message), its number of parts,
-    and the part's user data without its header."""
+    the part's number (from 1), and the part's user data without its header."""
     body = pdu.short_message or pdu.tlvs.get(Tag.MESSAGE_PAYLOAD, b"")
     if not isinstance(body, bytes):
         body = b""
     reference = total = None
+    seqnum = 1
     if pdu.esm_class & EsmClass.UDHI and body:
         concat, body = parse_udh(body)
         if concat is not None:
-            reference, total = concat.reference, concat.total
+            reference, total, seqnum = concat.reference, concat.total, concat.seqnum
     elif Tag.SAR_TOTAL_SEGMENTS in pdu.tlvs:
         ref, count = pdu.tlvs.get(Tag.SAR_MSG_REF_NUM), pdu.tlvs[Tag.SAR_TOTAL_SEGMENTS]
+        number = pdu.tlvs.get(Tag.SAR_SEGMENT_SEQNUM)
         if isinstance(ref, int) and isinstance(count, int):
             reference, total = ref, count
+            seqnum = number if isinstance(number, int) else 1
     if reference is None or total is None or total < 2:
-        return None, 1, body
-    return (pdu.source_addr, pdu.destination_addr, reference, total), total, body
+        return None, 1, 1, body
+    return (pdu.source_addr, pdu.destination_addr, reference, total), total, seqnum, body
 
 
 async def run_until_signalled(
