@@ -130,6 +130,11 @@ def _main(
     if verbose:
         logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                             format="%(asctime)s %(name)s %(message)s")
+    else:
+        # the PDF renderer warns about every glyph a font lacks (an emoji): not the
+        # user's business unless they ask for log lines
+        for name in ("weasyprint", "fontTools"):
+            logging.getLogger(name).setLevel(logging.ERROR)
 
 
 # --------------------------------------------------------------------------- db

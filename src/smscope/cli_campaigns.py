@@ -455,16 +455,31 @@ def campaign_report_command(
     json_out: JsonOpt = False,
     csv_file: Annotated[Path | None, typer.Option(
         "--csv", help="Write the statistics (counts, rates and formulas) as CSV.")] = None,
+    pdf_file: Annotated[Path | None, typer.Option(
+        "--pdf", help="Write the whole report (charts, timeline, recipients) as PDF.")
+                        ] = None,
 ) -> None:
     """The campaign's figures: counts by category and status, rates, cost, replies."""
     smscope = Smscope()
     report = _report(smscope, campaign_id)
+    written = []
     if csv_file is not None:
         with create_export(csv_file) as stream:
             rows = write_statistics_csv(stream, report)
-        if not json_out:
-            _Consoles.out.print(f"{rows:,} figures written to {csv_file}")
-            return
+        written.append(f"{rows:,} figures written to {csv_file}")
+    if pdf_file is not None:
+        from smscope.reports.pdf import write_report_pdf  # WeasyPrint loads slowly
+
+        with smscope.db.session() as session:
+            pdf = write_report_pdf(session, campaign_id, pdf_file, zone=_zone(smscope))
+        written.append(f"report written to {pdf_file} ({pdf.pages} pages"
+                       + (f", the first {pdf.listed:,} of {pdf.recipients:,} recipients; "
+                          f"all of them with 'smscope campaign export {campaign_id} --csv "
+                          "FILE'" if pdf.truncated else "") + ")")
+    if written and not json_out:
+        for line in written:
+            _Consoles.out.print(line, soft_wrap=True)
+        return
     if json_out:
         print_json(report)
         return
@@ -497,6 +512,34 @@ def campaign_export(
         print_json({"file": str(csv_file), "rows": count})
     else:
         _Consoles.out.print(f"{count:,} recipients written to {csv_file}")
+
+
+@campaign_app.command("share")
+def campaign_share(
+    campaign_id: IdArg,
+    to: Annotated[list[str], typer.Option(
+        "--to", help="An email address (repeat --to for several).")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Email the PDF report through the SMTP server of the [smtp] settings."""
+    from smscope.reports.share import share_report  # WeasyPrint loads slowly
+
+    smscope = Smscope()
+    # a reading session, committed at the end for the timeline entry: rendering and
+    # sending take seconds, during which a write transaction would hold up receipts
+    with smscope.db.session() as session:
+        result = share_report(session, campaign_id, to, config=smscope.config,
+                              zone=_zone(smscope), actor="cli")
+        session.commit()
+    if json_out:
+        print_json({"sent_to": list(result.sent_to), "refused": dict(result.refused),
+                    "pdf": str(result.pdf), "pages": result.pages})
+        return
+    _Consoles.out.print(f"report sent to {', '.join(result.sent_to)}; "
+                        f"the PDF is saved in {result.pdf}", soft_wrap=True)
+    for address, reason in result.refused.items():
+        _Consoles.err.print(f"smscope: the server refused {address}: {reason}",
+                            soft_wrap=True)
 
 
 @campaign_app.command("recipients")

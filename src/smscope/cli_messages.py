@@ -18,6 +18,7 @@ from rich.table import Table
 from smscope.app import Smscope
 from smscope.errors import UsageError
 from smscope.output import credits_text, local_time, print_json
+from smscope.reports.recipients import message_history
 from smscope.reports.search import MessageFilters, export_csv, search_messages
 
 __all__ = ["messages_app", "register"]
@@ -126,3 +127,50 @@ def _counting(label: str) -> Iterator[Callable[[int], Any] | None]:
         return
     with err.status(label) as status:
         yield lambda done: status.update(f"{label}: {done:,} messages")
+
+
+@messages_app.command("show")
+def messages_show(
+    message_id: Annotated[int, typer.Argument(help="The message's id.")],
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """One message and everything that happened to it: submits, receipts, statuses,
+    clicks and replies, oldest first."""
+    smscope = Smscope()
+    with smscope.db.session() as session:
+        history = message_history(session, message_id)
+    if json_out:
+        print_json(history)
+        return
+    out = _Consoles.out
+    zone = smscope.config.zone
+    name = " ".join(p for p in (history["first_name"], history["last_name"]) if p)
+    out.print(f"message {history['id']} to {history['number']}"
+              + (f" ({name})" if name else "")
+              + (f", campaign {history['campaign_id']}" if history["campaign_id"] else "")
+              + f": {history['status']} ({history['category']}), "
+              f"{history['attempts']} attempt(s), {history['segments']} segment(s), "
+              f"{credits_text(history['cost'])} credits", soft_wrap=True)
+    out.print(f"from {history['sender']}: {history['text']}", soft_wrap=True)
+    table = Table("when", "what", "details")
+    for event in history["history"]:
+        table.add_row(local_time(event["at"], zone), event["kind"], _details(event))
+    out.print(table)
+
+
+def _details(event: dict[str, Any]) -> str:
+    kind = event["kind"]
+    if kind == "created":
+        return f"created as {event['to']}"
+    if kind == "status":
+        return f"{event['from']} → {event['to']}: {event['reason']}"
+    if kind == "submit":
+        return (f"attempt {event['attempt']}, part {event['part']}, operator id "
+                f"{event['operator_id'] or '—'}")
+    if kind == "receipt":
+        return f"stat {event['stat']} err {event['err']} → {event['mapped_status']}"
+    if kind == "click":
+        return event["user_agent"] or "a click"
+    if kind == "reply":
+        return event["text"] + (" (STOP)" if event["is_stop"] else "")
+    return ""

@@ -15,8 +15,9 @@ from rich.table import Table
 
 from smscope.app import Smscope
 from smscope.output import credits_text, print_json
+from smscope.reports.days import parse_day
 from smscope.reports.figures import FORMULAS
-from smscope.reports.stats import GROUPINGS, parse_date, statistics
+from smscope.reports.stats import GROUPINGS, statistics
 
 __all__ = ["print_statistics", "register"]
 
@@ -46,8 +47,8 @@ def stats_command(
     """Statistics over a date range: per period, country, sender and connector."""
     smscope = Smscope()
     zone = smscope.config.zone
-    last = parse_date(date_to, "--to") if date_to else datetime.now(zone).date()
-    first = parse_date(date_from, "--from") if date_from else last - timedelta(days=29)
+    last = parse_day(date_to, "--to") if date_to else datetime.now(zone).date()
+    first = parse_day(date_from, "--from") if date_from else last - timedelta(days=29)
     with smscope.db.session() as session:
         document = statistics(session, date_from=first, date_to=last, by=by, zone=zone)
     if json_out:

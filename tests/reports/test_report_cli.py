@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import Any
+
+import pypdfium2
 
 from tests.e2e.test_campaign_cli import Cli, setup_book
+from tests.reports.test_share import smtp_server
 
 
 def sent(smscope: Cli, tmp_path: Path) -> None:
@@ -70,3 +74,47 @@ def test_report_commands_refuse_bad_input_in_one_line(smscope: Cli, tmp_path: Pa
     assert bad_sort.code == 2 and "cannot sort by 'colour'" in bad_sort.err
     stats_dir = smscope("campaign", "report", "1", "--csv", str(tmp_path))
     assert stats_dir.code == 1 and "cannot write" in stats_dir.err
+
+
+def test_report_pdf_share_and_message_history_commands(
+        smscope: Cli, tmp_path: Path, monkeypatch: Any) -> None:
+    sent(smscope, tmp_path)
+    made = smscope("campaign", "report", "1", "--pdf", "report.pdf")
+    assert made.code == 0, made.err
+    assert "report written to report.pdf" in made.out and made.err == ""
+    document = pypdfium2.PdfDocument(str(tmp_path / "report.pdf"))
+    text = "".join(document[i].get_textpage().get_text_range() for i in range(len(document)))
+    assert "Soldes" in text and "+33612340001" in text
+    with smtp_server() as (mailbox, port):
+        monkeypatch.setenv("SMSCOPE_SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("SMSCOPE_SMTP_PORT", str(port))
+        monkeypatch.setenv("SMSCOPE_SMTP_FROM", "reports@example.com")
+        shared = smscope("campaign", "share", "1", "--to", "ana@example.com", "--to",
+                         "nobody@example.com", "--json")
+        assert shared.code == 0, shared.err
+    result = shared.json()
+    assert result["sent_to"] == ["ana@example.com"]
+    assert list(result["refused"]) == ["nobody@example.com"]
+    assert Path(tmp_path / result["pdf"]).exists() or Path(result["pdf"]).exists()
+    (_, rcpt, message) = mailbox.received[0]
+    assert rcpt == ["ana@example.com"] and "Soldes" in message["Subject"]
+    status = smscope("campaign", "status", "1", "--json").json()
+    assert any(e["kind"] == "shared" for e in status["timeline"])
+    # the server is gone: one clear line, and the PDF kept
+    down = smscope("campaign", "share", "1", "--to", "ana@example.com")
+    assert down.code == 1 and "the report is saved in" in down.err
+    assert len(down.err.strip().splitlines()) == 1
+    bad = smscope("campaign", "share", "1", "--to", "not an address")
+    assert bad.code == 2 and "not an email address" in bad.err
+
+    shown = smscope("messages", "show", "1", "--json")
+    assert shown.code == 0, shown.err
+    history = shown.json()
+    kinds = [e["kind"] for e in history["history"]]
+    # the simulator may answer with the receipt before the submit is recorded
+    assert kinds[0] == "created" and {"submit", "receipt", "status"} <= set(kinds)
+    assert history["status"] == "received"
+    table = smscope("messages", "show", "1")
+    assert table.code == 0 and "received" in table.out
+    missing = smscope("messages", "show", "999")
+    assert missing.code == 1 and "no message 999" in missing.err

@@ -115,6 +115,7 @@ def test_an_empty_range_has_every_rate_defined(db: Database) -> None:
 @pytest.mark.parametrize(("start", "end", "by", "message"), [
     (date(2026, 11, 25), date(2026, 11, 24), "day", "after --to"),
     (date(2026, 11, 24), date(2026, 11, 25), "year", "--by must be one of"),
+    (date(1, 1, 1), date(9999, 12, 31), "day", "at most 3,660 days"),
 ])
 def test_bad_ranges_get_a_clear_error(db: Database, start: date, end: date, by: str,
                                       message: str) -> None:

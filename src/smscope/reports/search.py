@@ -54,7 +54,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import IO, Any
 from zoneinfo import ZoneInfo
@@ -71,10 +71,11 @@ from smscope.db.tables import SEARCH_PROBLEM, SEARCH_TEST, Connector, Message
 from smscope.errors import InvalidNumberError, NotFoundError, OutputFileError, UsageError
 from smscope.output import credits_text, local_time
 from smscope.pagination import Page, check_limit, decode_keys, split_page
+from smscope.reports.days import day_bounds, parse_day
 from smscope.statuses import Category, Status
 
-__all__ = ["CSV_COLUMNS", "ITEM_KEYS", "MessageFilters", "day_bounds", "export_csv",
-           "iter_messages", "parse_day", "search_messages", "write_csv"]
+__all__ = ["CSV_COLUMNS", "ITEM_KEYS", "MessageFilters", "export_csv", "iter_messages",
+           "search_messages", "write_csv"]
 
 #: the keys of a JSON item, in order (CONTRACTS §11)
 ITEM_KEYS = ("id", "campaign_id", "sender", "number", "text", "segments", "credits",
@@ -128,15 +129,6 @@ class MessageFilters:
                  if isinstance(getattr(filters, f.name), str)
                  and not getattr(filters, f.name).strip()}
         return replace(filters, **blank) if blank else filters
-
-
-def parse_day(value: str, option: str) -> date:
-    """A ``YYYY-MM-DD`` day; a clear error otherwise."""
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise UsageError(f"{option} {value!r} is not a date; write it as YYYY-MM-DD, "
-                         "e.g. 2026-11-24") from None
 
 
 # --------------------------------------------------------------------------- pages
@@ -284,27 +276,6 @@ def _statement(session: Session, filters: MessageFilters, zone: ZoneInfo,
     lead = one_of(column, "lead", postgresql=dialect == "postgresql")
     query = select(*_COLUMNS).where(lead, *conditions).params(lead=[value])
     return _Statement(query, (column.desc(), *order))
-
-
-def day_bounds(first: date | None, last: date | None,
-               zone: ZoneInfo) -> tuple[datetime | None, datetime | None]:
-    """The moments (UTC) where local day ``first`` starts and the day after ``last``
-    starts: a message created at ``t`` is in the range when ``start <= t < end``."""
-    if first is not None and last is not None and last < first:
-        raise UsageError(f"--from {first} is after --to {last}; swap them")
-    return _midnight(first, zone), _midnight(last, zone, next_day=True)
-
-
-def _midnight(day: date | None, zone: ZoneInfo, *, next_day: bool = False) -> datetime | None:
-    if day is None:
-        return None
-    try:
-        if next_day:
-            day += timedelta(days=1)
-        # midnight that a DST change skips is read as the moment of the change
-        return datetime.combine(day, time(), zone).astimezone(UTC)
-    except OverflowError:
-        return None  # before year 1 or after 9999: no bound on that side
 
 
 def _date_conditions(first: date | None, last: date | None, zone: ZoneInfo) -> list[Any]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,21 +21,16 @@ from sqlalchemy.orm import Session
 
 from smscope.db.tables import Connector, StatCounter
 from smscope.errors import UsageError
+from smscope.reports.days import day_bounds
 from smscope.reports.figures import figures
 from smscope.statuses import Category
 
-__all__ = ["GROUPINGS", "parse_date", "period_of", "statistics", "stats_row"]
+__all__ = ["GROUPINGS", "period_of", "statistics", "stats_row"]
 
 #: the ways periods are grouped
 GROUPINGS = ("day", "week", "month")
-
-
-def parse_date(value: str, option: str) -> date:
-    """A ``YYYY-MM-DD`` date given on the command line or in a query."""
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"{option} {value!r} is not a date; write it as YYYY-MM-DD") from None
+#: the longest range, in days (every period of a range is listed, empty or not)
+MAX_DAYS = 3660
 
 
 def period_of(day: date, by: str) -> str:
@@ -85,11 +80,13 @@ def statistics(session: Session, *, date_from: date, date_to: date, by: str = "d
     ``date_to`` (both included) of ``zone``."""
     if by not in GROUPINGS:
         raise UsageError(f"--by must be one of {', '.join(GROUPINGS)}, not {by!r}")
-    if date_to < date_from:
-        raise UsageError(f"--from {date_from} is after --to {date_to}; swap them")
-    start = datetime.combine(date_from, time(), zone).astimezone(UTC)
-    end = datetime.combine(date_to + timedelta(days=1), time(), zone).astimezone(UTC)
-    in_range = (StatCounter.bucket >= start, StatCounter.bucket < end)
+    start, end = day_bounds(date_from, date_to, zone)
+    if (date_to - date_from).days >= MAX_DAYS:
+        raise UsageError(f"a range of at most {MAX_DAYS:,} days (ten years), please; "
+                         "narrow --from/--to")
+    in_range = [StatCounter.bucket >= start] if start else []
+    if end:
+        in_range.append(StatCounter.bucket < end)
 
     def grouped(column: Any) -> dict[Any, dict[str, int]]:
         result: dict[Any, dict[str, int]] = defaultdict(lambda: defaultdict(int))
