@@ -55,8 +55,11 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from smscope.campaigns.counters import LATENCY_BOUNDS
 from smscope.db import Database
+from smscope.reports.campaign import campaign_report
 from smscope.reports.search import MessageFilters, search_messages
+from smscope.reports.stats import statistics as period_statistics
 
 #: bump when the generator changes: cached databases of another version are rebuilt
 GENERATOR_VERSION = 1
@@ -334,7 +337,56 @@ def open_dataset(folder: Path, total: int, rebuild: bool) -> tuple[Database, Pla
     before, after = database.upgrade()
     if before != after:
         say(f"    schema upgraded from {before} to {after}")
+    fill_counters(path)
     return database, plan
+
+
+#: the quarter hour of a stored moment, spelt as smscope stores it (UTCDateTime)
+_BUCKET_SQL = ("substr(created_at, 1, 14) || printf('%02d', "
+               "CAST(substr(created_at, 15, 2) AS INTEGER) / 15 * 15) || ':00.000000'")
+
+
+def fill_counters(path: Path) -> None:
+    """The counters smscope keeps with every status change (``counters``: per campaign;
+    ``stat_counters``: per quarter hour, country, sender and connector), made from the
+    generated messages in a few statements, once: the generator writes messages only."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        if conn.execute("SELECT 1 FROM stat_counters LIMIT 1").fetchone():
+            return
+        say(f"    counting {path.name}'s messages into the counters")
+        begun = time.perf_counter()
+        conn.execute("PRAGMA synchronous=OFF")
+        conn.execute("BEGIN")
+        conn.execute(
+            "CREATE TEMP TABLE tally AS SELECT " + _BUCKET_SQL + " AS bucket, "
+            "coalesce(campaign_id, 0) AS campaign_id, coalesce(region, '') AS region, "
+            "sender, coalesce(connector_id, 0) AS connector_id, status, "
+            "count(*) AS n, count(sent_at) AS accepted, sum(credits) AS cost "
+            "FROM messages WHERE kind != 'test' "
+            "GROUP BY 1, 2, 3, 4, 5, 6")
+        keys = "bucket, campaign_id, region, sender, connector_id"
+        for name, value in (("status", "n"), ("'accepted'", "accepted"),
+                            ("'cost_units'", "cost")):
+            conn.execute(
+                f"INSERT INTO stat_counters ({keys}, name, value) "
+                f"SELECT {keys}, {name}, sum({value}) FROM tally "
+                f"GROUP BY {keys}, {name} HAVING sum({value}) != 0")
+        conn.execute(
+            "INSERT INTO counters (campaign_id, list_id, name, shard, value) "
+            "SELECT campaign_id, 0, name, 0, sum(value) FROM stat_counters "
+            "WHERE campaign_id != 0 GROUP BY campaign_id, name")
+        seconds = ("(julianday(status_updated_at) - julianday(first_submitted_at)) * 86400")
+        bound = " ".join(f"WHEN {seconds} <= {b} THEN 'latency:{b}'" for b in LATENCY_BOUNDS)
+        conn.execute(
+            "INSERT INTO counters (campaign_id, list_id, name, shard, value) "
+            f"SELECT campaign_id, 0, CASE {bound} ELSE 'latency:more' END, 0, count(*) "
+            "FROM messages WHERE status = 'received' AND kind != 'test' "
+            "AND campaign_id IS NOT NULL AND first_submitted_at IS NOT NULL GROUP BY 1, 3")
+        conn.execute("COMMIT")
+        say(f"    counted in {time.perf_counter() - begun:.0f} s")
+    finally:
+        conn.close()
 
 
 # ----------------------------------------------------------------------------- measurements
@@ -441,6 +493,48 @@ for _label, _filters in SEARCHES.items():
     MEASUREMENTS.append(Measurement(f"search: {_label}, page {DEEP_PAGE:,}",
                                     _search(_filters, DEEP_PAGE), size=_page_size,
                                     baseline_of=_first))
+
+
+def _report(pick: Callable[[list[dict[str, Any]]], dict[str, Any]]) -> Prepare:
+    """The campaign report (figures, lists, delivery times, timeline, test sends)."""
+    def prepare(data: Dataset) -> Callable[[], Any]:
+        campaign_id = data.campaign(pick)
+
+        def run() -> Any:
+            with data.database.session() as session:
+                return campaign_report(session, campaign_id)
+
+        return run
+
+    return prepare
+
+
+def _statistics(days: int, by: str) -> Prepare:
+    """``smscope stats`` over the last ``days`` days."""
+    def prepare(data: Dataset) -> Callable[[], Any]:
+        first, last = data.day(days - 1), data.day(0)
+
+        def run() -> Any:
+            with data.database.session() as session:
+                return period_statistics(session, date_from=first, date_to=last, by=by,
+                                         zone=ZONE)
+
+        return run
+
+    return prepare
+
+
+def _recipients(document: Any) -> int:
+    return int(document["recipients"] if "recipients" in document
+               else document["totals"]["recipients"])
+
+
+MEASUREMENTS += [
+    Measurement("campaign report: the largest old campaign", _report(_oldest_big)),
+    Measurement("campaign report: the newest campaign", _report(lambda c: c[-1])),
+    Measurement("statistics: 30 days by day", _statistics(30, "day"), size=_recipients),
+    Measurement("statistics: 60 days by week", _statistics(60, "week"), size=_recipients),
+]
 
 
 def time_call(m: Measurement, data: Dataset, repeat: int) -> Timing | None:

@@ -10,13 +10,14 @@ falls in exactly one local day.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session
 
 from smscope.db.tables import Connector, StatCounter
@@ -87,33 +88,38 @@ def statistics(session: Session, *, date_from: date, date_to: date, by: str = "d
     in_range = [StatCounter.bucket >= start] if start else []
     if end:
         in_range.append(StatCounter.bucket < end)
-
-    def grouped(column: Any) -> dict[Any, dict[str, int]]:
-        result: dict[Any, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        rows = session.execute(
-            select(column, StatCounter.name, func.sum(StatCounter.value))
-            .where(*in_range).group_by(column, StatCounter.name))
-        for key, name, value in rows:
-            result[key][name] += int(value or 0)
-        return result
-
-    periods: dict[str, dict[str, int]] = {
-        period_of(day, by): defaultdict(int) for day in _days(date_from, date_to)}
-    for bucket, counters in grouped(StatCounter.bucket).items():
-        local_day = bucket.astimezone(zone).date()
-        target = periods[period_of(local_day, by)]
-        for name, value in counters.items():
-            target[name] += value
+    labels, starts = _periods(date_from, date_to, by, zone)
+    period = _period_index(starts)
+    periods: list[dict[str, int]] = [defaultdict(int) for _ in labels]
     totals: dict[str, int] = defaultdict(int)
-    for counters in periods.values():
-        for name, value in counters.items():
-            totals[name] += value
+    dims: dict[str, dict[Any, dict[str, int]]] = {
+        "region": defaultdict(lambda: defaultdict(int)),
+        "sender": defaultdict(lambda: defaultdict(int)),
+        "connector": defaultdict(lambda: defaultdict(int))}
+    # one pass over the range's rows, summed by period and every breakdown at once: what
+    # comes back to Python is bounded by periods × countries × senders × connectors
+    rows = session.execute(
+        select(period, StatCounter.region, StatCounter.sender, StatCounter.connector_id,
+               StatCounter.name, func.sum(StatCounter.value))
+        .where(*in_range)
+        .group_by(period, StatCounter.region, StatCounter.sender, StatCounter.connector_id,
+                  StatCounter.name))
+    by_bucket = period is StatCounter.bucket
+    for key, region, sender, connector_id, name, value in rows:
+        value = int(value or 0)
+        index = (_index_of(key, starts) if by_bucket else int(key))
+        periods[index][name] += value
+        totals[name] += value
+        dims["region"][region][name] += value
+        dims["sender"][sender][name] += value
+        dims["connector"][connector_id][name] += value
     names: dict[int, str] = {cid: name for cid, name in
                              session.execute(select(Connector.id, Connector.name))}
 
-    def breakdown(column: Any, key: str, label: Any = None) -> list[dict[str, Any]]:
+    def breakdown(groups: dict[Any, dict[str, int]], key: str,
+                  label: Any = None) -> list[dict[str, Any]]:
         rows = [{key: label(k) if label else (k or None), **stats_row(c)}
-                for k, c in grouped(column).items()]
+                for k, c in groups.items()]
         rows = [row for row in rows if any(row[f] for f in ("recipients", "replies",
                                                              "clicks"))]
         return sorted(rows, key=lambda row: (-row["recipients"], str(row[key])))
@@ -121,10 +127,44 @@ def statistics(session: Session, *, date_from: date, date_to: date, by: str = "d
     return {
         "from": date_from, "to": date_to, "by": by, "timezone": zone.key,
         "totals": stats_row(totals),
-        "periods": [{"period": period, **stats_row(counters)}
-                    for period, counters in periods.items()],
-        "by_country": breakdown(StatCounter.region, "country"),
-        "by_sender": breakdown(StatCounter.sender, "sender"),
-        "by_connector": breakdown(StatCounter.connector_id, "connector",
+        "periods": [{"period": label, **stats_row(counters)}
+                    for label, counters in zip(labels, periods, strict=True)],
+        "by_country": breakdown(dims["region"], "country"),
+        "by_sender": breakdown(dims["sender"], "sender"),
+        "by_connector": breakdown(dims["connector"], "connector",
                                   lambda cid: names.get(cid, str(cid)) if cid else None),
     }
+
+
+#: above this many periods, rows are summed by bucket and put in periods here (a
+#: ``CASE`` of that many branches for every row would cost more)
+_MAX_CASE = 120
+
+
+def _periods(first: date, last: date, by: str,
+             zone: ZoneInfo) -> tuple[list[str], list[datetime]]:
+    """The periods of the range, in order, and the moment (UTC) each starts."""
+    labels: list[str] = []
+    starts: list[datetime] = []
+    for day in _days(first, last):
+        label = period_of(day, by)
+        if not labels or labels[-1] != label:
+            labels.append(label)
+            start, _ = day_bounds(day, day, zone)
+            starts.append(start or datetime.min.replace(tzinfo=UTC))
+    return labels, starts
+
+
+def _period_index(starts: list[datetime]) -> Any:
+    """A SQL expression: the index of the period a bucket falls in."""
+    if len(starts) > _MAX_CASE:
+        return StatCounter.bucket
+    if len(starts) == 1:
+        return literal(0)
+    return case(*[(StatCounter.bucket < start, index - 1)
+                  for index, start in enumerate(starts[1:], start=1)],
+                else_=len(starts) - 1)
+
+
+def _index_of(bucket: datetime, starts: list[datetime]) -> int:
+    return max(bisect_right(starts, bucket) - 1, 0)
