@@ -22,7 +22,6 @@ from smscope.text import (
     check_template,
     decode_gsm7,
     encode_gsm7,
-    find_links,
     is_gsm7,
     measure,
     placeholders,
@@ -521,36 +520,3 @@ def test_check_template_names_the_first_unknown_field() -> None:
 def test_template_error_is_a_value_error() -> None:
     with pytest.raises(ValueError):
         placeholders("}")
-
-
-# --------------------------------------------------------------------------------------
-# Links
-# --------------------------------------------------------------------------------------
-
-
-def test_find_links_returns_offsets_and_urls() -> None:
-    text = "Go to https://shop.example/sale?x=1 now"
-    assert find_links(text) == [(6, 35, "https://shop.example/sale?x=1")]
-    start, end, url = find_links(text)[0]
-    assert text[start:end] == url
-
-
-@pytest.mark.parametrize("punct", list(".,;:!?)"))
-def test_trailing_punctuation_is_not_part_of_a_link(punct: str) -> None:
-    assert find_links(f"Visit http://a.example/x{punct} ok")[0][2] == "http://a.example/x"
-
-
-def test_balanced_parentheses_stay_in_a_link() -> None:
-    text = "(see https://en.wikipedia.org/wiki/SMS_(disambiguation))."
-    assert [url for _, _, url in find_links(text)] == [
-        "https://en.wikipedia.org/wiki/SMS_(disambiguation)"
-    ]
-
-
-def test_find_links_finds_several_and_ignores_other_schemes() -> None:
-    text = "a HTTP://X.EXAMPLE b ftp://no.example c http://y.example/?q=1!\nhttps://"
-    assert [url for _, _, url in find_links(text)] == ["HTTP://X.EXAMPLE", "http://y.example/?q=1"]
-
-
-def test_no_links_in_plain_text() -> None:
-    assert find_links("Reply STOP to opt out. Call 0800-123.") == []

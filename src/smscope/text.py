@@ -1,4 +1,5 @@
-"""Message text: GSM 03.38 alphabet, segment counting, splitting, placeholders, links.
+"""Message text: GSM 03.38 alphabet, segment counting, splitting, placeholders (links
+are found and rewritten by :mod:`smscope.tracking.links`).
 
 Everything here is a pure function of its arguments (no I/O, no configuration), because
 the same answers are needed in very different places: the composer's live counter, the
@@ -40,7 +41,6 @@ __all__ = [
     "check_template",
     "decode_gsm7",
     "encode_gsm7",
-    "find_links",
     "is_gsm7",
     "measure",
     "placeholders",
@@ -451,34 +451,3 @@ def render(template: str, values: Mapping[str, object | None]) -> str:
                 out.append(value if isinstance(value, str) else str(value))
         out.append(after)
     return "".join(out)
-
-
-# --------------------------------------------------------------------------------------
-# Links
-# --------------------------------------------------------------------------------------
-
-_LINK_RX: Final = re.compile(r"\bhttps?://[^\s<>\"]+", re.IGNORECASE)
-_TRAILING: Final = ".,;:!?"
-
-
-def find_links(text: str) -> list[tuple[int, int, str]]:
-    """``(start, end, url)`` of each http(s) URL in ``text``, ``text[start:end] == url``.
-
-    A URL stops at whitespace; sentence punctuation after it (``.,;:!?``) and a closing
-    parenthesis without an opening one inside the URL are not part of it, so
-    "see (https://x.example/a_(b))." yields ``https://x.example/a_(b)``.
-    """
-    links: list[tuple[int, int, str]] = []
-    for match in _LINK_RX.finditer(text):
-        url = match.group()
-        while url:
-            last = url[-1]
-            if last in _TRAILING or (last == ")" and url.count(")") > url.count("(")):
-                url = url[:-1]
-            else:
-                break
-        if url.endswith("://"):
-            continue
-        start = match.start()
-        links.append((start, start + len(url), url))
-    return links
