@@ -18,6 +18,8 @@ bench: install
 	.venv/bin/python bench/import.py
 	.venv/bin/python bench/smpp.py
 	.venv/bin/python bench/campaigns.py
+	.venv/bin/python bench/reports.py
+	.venv/bin/python bench/export.py
 
 clean:
 	rm -rf .venv .pytest_cache .hypothesis .ruff_cache
