@@ -17,7 +17,7 @@ from smscope.app import Smscope
 from smscope.output import credits_text, print_json
 from smscope.reports.days import parse_day
 from smscope.reports.figures import FORMULAS
-from smscope.reports.stats import GROUPINGS, statistics
+from smscope.reports.stats import GROUPINGS, ensure_days, statistics
 
 __all__ = ["print_statistics", "register"]
 
@@ -49,6 +49,9 @@ def stats_command(
     zone = smscope.config.zone
     last = parse_day(date_to, "--to") if date_to else datetime.now(zone).date()
     first = parse_day(date_from, "--from") if date_from else last - timedelta(days=29)
+    if ensure_days(smscope.db, zone):
+        _Consoles.err.print(f"statistics: figures now kept by day of {zone.key} "
+                            "(made from the quarter-hour figures)")
     with smscope.db.session() as session:
         document = statistics(session, date_from=first, date_to=last, by=by, zone=zone)
     if json_out:

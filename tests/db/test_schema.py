@@ -38,7 +38,7 @@ def test_the_whole_data_model_is_there(db: Database) -> None:
         "contact_events", "blacklist", "blacklist_log", "imports", "import_rejects",
         "connectors", "connector_leases", "campaigns", "campaign_lists", "campaign_events",
         "messages", "message_parts", "receipts", "status_events", "replies", "counters",
-        "stat_counters", "links", "tracked_links", "clicks", "webhook_endpoints",
+        "stat_counters", "stat_days", "links", "tracked_links", "clicks", "webhook_endpoints",
         "webhook_deliveries",
     }
     assert expected <= set(Base.metadata.tables)

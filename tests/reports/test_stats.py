@@ -8,10 +8,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import delete, select
 
+from smscope.campaigns.counters import DAYS_SETTING, rebuild_days
 from smscope.db import Database
+from smscope.db.tables import Setting, StatDay
 from smscope.errors import UsageError
-from smscope.reports.stats import period_of, statistics
+from smscope.reports.stats import ensure_days, period_of, statistics
 from tests.campaigns.helpers import Engine, number, receipt
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -23,8 +26,47 @@ RATE_KEYS = {"receipt_rate", "waiting_rate", "temporary_error_rate", "permanent_
 
 def stats(db: Database, start: date, end: date, by: str = "day",
           zone: ZoneInfo = PARIS) -> dict:  # type: ignore[type-arg]
+    """The document, read both ways: from the quarter hours, and from the days of
+    ``zone`` (made from them) — which must agree."""
+    with db.transaction() as session:
+        session.execute(delete(Setting).where(Setting.key == DAYS_SETTING))
     with db.session() as session:
-        return statistics(session, date_from=start, date_to=end, by=by, zone=zone)
+        from_quarters = statistics(session, date_from=start, date_to=end, by=by, zone=zone)
+    assert ensure_days(db, zone) is True
+    assert ensure_days(db, zone) is False  # kept in that zone now
+    with db.session() as session:
+        from_days = statistics(session, date_from=start, date_to=end, by=by, zone=zone)
+    assert from_days == from_quarters
+    return from_days
+
+
+def stored_days(db: Database) -> list[tuple[Any, ...]]:
+    with db.session() as session:
+        return sorted(tuple(row) for row in session.execute(select(
+            StatDay.day, StatDay.campaign_id, StatDay.region, StatDay.sender,
+            StatDay.connector_id, StatDay.name, StatDay.value).where(StatDay.value != 0)))
+
+
+def test_days_kept_with_every_change_equal_the_days_made_from_the_quarter_hours(
+        db: Database) -> None:
+    engine = Engine(db).setup()
+    assert ensure_days(db, PARIS)  # kept from now on, by every writer
+    late = datetime(2026, 11, 24, 23, 30, tzinfo=UTC)
+    engine.contacts("vip", [{"number": number(1)}])
+    engine.campaign(lists=["vip"], numbers=[number(2), number(3)], now=late)
+    ids = engine.send_all(late)
+    engine.receipts([receipt(ids[number(1)], to=number(1)),
+                     receipt(ids[number(2)], "UNDELIV", "001", to=number(2))],
+                    late + timedelta(minutes=2))
+    engine.campaign(numbers=[number(4)], name="next", now=late + timedelta(hours=2))
+    kept = stored_days(db)
+    assert {row[0] for row in kept} == {date(2026, 11, 25)}
+    with db.transaction() as session:
+        rebuild_days(session, PARIS)
+    assert stored_days(db) == kept
+    # another zone: made again, in that zone's days
+    assert ensure_days(db, ZoneInfo("America/New_York"))
+    assert {row[0] for row in stored_days(db)} == {date(2026, 11, 24)}
 
 
 def test_a_message_belongs_to_the_day_it_was_created_in_the_account_zone(

@@ -11,6 +11,12 @@ the message was created in and by its country, sender and connector: the statist
 over a date range read those rows, never the messages. A quarter hour, because every
 time zone in use is a whole number of quarter hours from UTC: each bucket falls in one
 day of whatever zone the account uses, now or later.
+
+And a third time in ``stat_days``, by day of the zone the ``stat_days`` setting names
+(the account's, once ``smscope stats`` has made the table): a month of statistics then
+reads a few rows per day instead of 96 quarter hours. The setting is read (and on
+PostgreSQL share-locked) in the writing transaction, so a change of zone, which
+rebuilds the table under an exclusive lock of that row, never misses a write.
 """
 
 from __future__ import annotations
@@ -19,19 +25,25 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from smscope.db.sql import upsert_rows
-from smscope.db.tables import Counter, StatCounter
+from smscope.db.sql import insert_rows, is_postgresql, upsert_rows
+from smscope.db.tables import Counter, Setting, StatCounter, StatDay
 
-__all__ = ["ACCEPTED_COUNTER", "ALL_LISTS", "BUCKET", "COST_COUNTER", "LATENCY_BOUNDS",
-           "StatKey", "Tally", "bucket_of", "latency_counter", "read_counters", "stat_key"]
+__all__ = ["ACCEPTED_COUNTER", "ALL_LISTS", "BUCKET", "COST_COUNTER", "DAYS_SETTING",
+           "LATENCY_BOUNDS", "StatKey", "Tally", "bucket_of", "day_zone", "latency_counter",
+           "read_counters", "rebuild_days", "stat_key"]
 
 _COLUMNS = ("campaign_id", "list_id", "name", "shard", "value")
 _STAT_COLUMNS = ("bucket", "campaign_id", "region", "sender", "connector_id", "name", "value")
 _STAT_KEY = ("bucket", "campaign_id", "region", "sender", "connector_id", "name")
+_DAY_COLUMNS = ("day", "campaign_id", "region", "sender", "connector_id", "name", "value")
+_DAY_KEY = ("day", "campaign_id", "region", "sender", "connector_id", "name")
+#: the setting naming the zone ``stat_days`` is kept in (``{"zone": "Europe/Paris"}``)
+DAYS_SETTING = "stat_days"
 
 #: ``list_id`` of the figures of the whole campaign
 ALL_LISTS = 0
@@ -138,6 +150,72 @@ class Tally:
             upsert_rows(session, StatCounter, _STAT_COLUMNS,
                         [dict(zip(_STAT_COLUMNS, row, strict=True)) for row in stat_rows],
                         conflict=_STAT_KEY, add=("value",))
+            zone = day_zone(session, lock=True)
+            if zone is not None:
+                days = _by_day(((row[:-1], row[-1]) for row in stat_rows), zone)
+                upsert_rows(session, StatDay, _DAY_COLUMNS, days, conflict=_DAY_KEY,
+                            add=("value",))
+
+
+def _day_zone_statement(lock: bool) -> Any:
+    stmt = select(Setting.value).where(Setting.key == DAYS_SETTING)
+    return stmt.with_for_update(read=True) if lock else stmt
+
+
+_DAY_ZONE = {lock: _day_zone_statement(lock) for lock in (False, True)}
+_day_of: dict[tuple[str, datetime], Any] = {}
+
+
+def day_zone(session: Session, *, lock: bool = False) -> ZoneInfo | None:
+    """The zone ``stat_days`` is kept in, or None while it is not kept. ``lock``: share
+    the setting's row lock until the transaction ends (PostgreSQL), as writers do."""
+    value = session.execute(_DAY_ZONE[lock and is_postgresql(session)]).scalar()
+    zone = value.get("zone") if isinstance(value, dict) else None
+    return ZoneInfo(zone) if zone else None
+
+
+def _by_day(rows: Iterable[tuple[tuple[Any, ...], int]], zone: ZoneInfo
+            ) -> list[dict[str, Any]]:
+    """Quarter-hour rows ``((bucket, campaign, region, sender, connector, name), value)``
+    summed into rows of ``stat_days`` for ``zone``."""
+    sums: defaultdict[tuple[Any, ...], int] = defaultdict(int)
+    for (bucket, *rest), value in rows:
+        day = _day_of.get((zone.key, bucket))
+        if day is None:
+            if len(_day_of) > 100_000:
+                _day_of.clear()
+            day = _day_of[(zone.key, bucket)] = bucket.astimezone(zone).date()
+        sums[(day, *rest)] += value
+    return [dict(zip(_DAY_COLUMNS, (*key, value), strict=True))
+            for key, value in sorted(sums.items()) if value]
+
+
+def rebuild_days(session: Session, zone: ZoneInfo) -> int:
+    """Make ``stat_days`` again for ``zone`` from the quarter hours, and keep it in that
+    zone from now on; returns its rows. Holds the setting's row lock until the caller's
+    transaction ends, so no writer adds to the table in another zone meanwhile."""
+    if is_postgresql(session):
+        # writers share-lock the setting's row: wait for them, and keep new ones out
+        session.execute(select(Setting.key).where(Setting.key == DAYS_SETTING)
+                        .with_for_update())
+    setting = session.get(Setting, DAYS_SETTING)
+    if setting is None:
+        session.add(Setting(key=DAYS_SETTING, value={"zone": zone.key}, updated_by="stats"))
+        session.flush()
+        if is_postgresql(session):
+            session.execute(select(Setting.key).where(Setting.key == DAYS_SETTING)
+                            .with_for_update())
+    else:
+        setting.value = {"zone": zone.key}
+    session.execute(delete(StatDay))
+    rows = session.execute(select(
+        StatCounter.bucket, StatCounter.campaign_id, StatCounter.region, StatCounter.sender,
+        StatCounter.connector_id, StatCounter.name, StatCounter.value)
+        .where(StatCounter.value != 0))
+    days = _by_day(((tuple(row[:-1]), int(row[-1])) for row in rows), zone)
+    for start in range(0, len(days), 5000):
+        insert_rows(session, StatDay, _DAY_COLUMNS, days[start:start + 5000])
+    return len(days)
 
 
 def read_counters(session: Session, campaign_id: int,

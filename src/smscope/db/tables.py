@@ -25,7 +25,7 @@ Conventions: integer ids; times are :class:`UTCDateTime`; credits are
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -34,6 +34,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -622,6 +623,23 @@ class StatCounter(Base):
     __tablename__ = "stat_counters"
 
     bucket: Mapped[datetime] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(Integer, primary_key=True, default=0)
+    region: Mapped[str] = mapped_column(String(2), primary_key=True, default="")
+    sender: Mapped[str] = mapped_column(String(20), primary_key=True, default="")
+    connector_id: Mapped[int] = mapped_column(Integer, primary_key=True, default=0)
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class StatDay(Base):
+    """The figures of :class:`StatCounter` summed by day of one zone (the account's, named
+    in the ``stat_days`` setting): a range of days reads a few rows per day. Kept with
+    every status change while the setting names a zone; made again from the quarter
+    hours when the account's zone changes."""
+
+    __tablename__ = "stat_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
     campaign_id: Mapped[int] = mapped_column(Integer, primary_key=True, default=0)
     region: Mapped[str] = mapped_column(String(2), primary_key=True, default="")
     sender: Mapped[str] = mapped_column(String(20), primary_key=True, default="")

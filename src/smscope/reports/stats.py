@@ -1,11 +1,14 @@
 """Statistics over a date range (SPEC §5.2, CONTRACTS §11): per day, ISO week or month
 of the account's zone, per country, per sender, per connector, and the totals.
 
-Everything is read from ``stat_counters`` (quarter-hour buckets kept with every status
-change), never from the messages: a range costs the same whatever the number of
-messages in it. A message belongs to the day it was created (queued) in the account's
-zone; every zone in use is a whole number of quarter hours from UTC, so each bucket
-falls in exactly one local day.
+Everything is read from counters kept with every status change, never from the
+messages. A message belongs to the day it was created (queued) in the account's zone.
+The figures are kept by quarter hour (``stat_counters``: every zone in use is a whole
+number of quarter hours from UTC, so each falls in exactly one local day of any zone),
+and by day of the account's zone (``stat_days``, a few rows per day, so that a month
+costs the same on ten thousand or ten million messages). :func:`ensure_days` makes the
+days from the quarter hours the first time, and again when the account's zone changes;
+a zone the days are not kept in is answered from the quarter hours, exactly, slower.
 """
 
 from __future__ import annotations
@@ -20,13 +23,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import Session
 
-from smscope.db.tables import Connector, StatCounter
+from smscope.campaigns.counters import day_zone, rebuild_days
+from smscope.db import Database
+from smscope.db.tables import Connector, StatCounter, StatDay
 from smscope.errors import UsageError
 from smscope.reports.days import day_bounds
 from smscope.reports.figures import figures
 from smscope.statuses import Category
 
-__all__ = ["GROUPINGS", "period_of", "statistics", "stats_row"]
+__all__ = ["GROUPINGS", "ensure_days", "period_of", "statistics", "stats_row"]
 
 #: the ways periods are grouped
 GROUPINGS = ("day", "week", "month")
@@ -85,29 +90,19 @@ def statistics(session: Session, *, date_from: date, date_to: date, by: str = "d
     if (date_to - date_from).days >= MAX_DAYS:
         raise UsageError(f"a range of at most {MAX_DAYS:,} days (ten years), please; "
                          "narrow --from/--to")
-    in_range = [StatCounter.bucket >= start] if start else []
-    if end:
-        in_range.append(StatCounter.bucket < end)
     labels, starts = _periods(date_from, date_to, by, zone)
-    period = _period_index(starts)
     periods: list[dict[str, int]] = [defaultdict(int) for _ in labels]
     totals: dict[str, int] = defaultdict(int)
     dims: dict[str, dict[Any, dict[str, int]]] = {
         "region": defaultdict(lambda: defaultdict(int)),
         "sender": defaultdict(lambda: defaultdict(int)),
         "connector": defaultdict(lambda: defaultdict(int))}
-    # one pass over the range's rows, summed by period and every breakdown at once: what
-    # comes back to Python is bounded by periods × countries × senders × connectors
-    rows = session.execute(
-        select(period, StatCounter.region, StatCounter.sender, StatCounter.connector_id,
-               StatCounter.name, func.sum(StatCounter.value))
-        .where(*in_range)
-        .group_by(period, StatCounter.region, StatCounter.sender, StatCounter.connector_id,
-                  StatCounter.name))
-    by_bucket = period is StatCounter.bucket
-    for key, region, sender, connector_id, name, value in rows:
-        value = int(value or 0)
-        index = (_index_of(key, starts) if by_bucket else int(key))
+    kept = day_zone(session)
+    if kept is not None and kept.key == zone.key:
+        rows = _day_rows(session, date_from, date_to, by, labels)
+    else:
+        rows = _quarter_hour_rows(session, start, end, starts)
+    for index, region, sender, connector_id, name, value in rows:
         periods[index][name] += value
         totals[name] += value
         dims["region"][region][name] += value
@@ -134,6 +129,56 @@ def statistics(session: Session, *, date_from: date, date_to: date, by: str = "d
         "by_connector": breakdown(dims["connector"], "connector",
                                   lambda cid: names.get(cid, str(cid)) if cid else None),
     }
+
+
+def ensure_days(db: Database, zone: ZoneInfo) -> bool:
+    """Make sure the figures are kept by day of ``zone`` (the account's), so statistics
+    read a few rows per day: when they are not (first use, or the zone changed), make
+    them from the quarter hours. Returns whether it did."""
+    with db.session() as session:
+        kept = day_zone(session)
+    if kept is not None and kept.key == zone.key:
+        return False
+    with db.transaction() as session:
+        rebuild_days(session, zone)
+    return True
+
+
+Row = tuple[int, str, str, int, str, int]
+
+
+def _day_rows(session: Session, first: date, last: date, by: str,
+              labels: list[str]) -> Iterator[Row]:
+    """The range's figures from ``stat_days``: a few rows per day."""
+    index = {label: i for i, label in enumerate(labels)}
+    rows = session.execute(
+        select(StatDay.day, StatDay.region, StatDay.sender, StatDay.connector_id,
+               StatDay.name, func.sum(StatDay.value))
+        .where(StatDay.day >= first, StatDay.day <= last)
+        .group_by(StatDay.day, StatDay.region, StatDay.sender, StatDay.connector_id,
+                  StatDay.name))
+    for day, region, sender, connector_id, name, value in rows:
+        yield index[period_of(day, by)], region, sender, connector_id, name, int(value or 0)
+
+
+def _quarter_hour_rows(session: Session, start: datetime | None, end: datetime | None,
+                       starts: list[datetime]) -> Iterator[Row]:
+    """The range's figures from the quarter hours (exact in any zone; up to 96 rows a
+    day per figure and breakdown): one pass, summed by period in SQL."""
+    in_range = [StatCounter.bucket >= start] if start else []
+    if end:
+        in_range.append(StatCounter.bucket < end)
+    period = _period_index(starts)
+    rows = session.execute(
+        select(period, StatCounter.region, StatCounter.sender, StatCounter.connector_id,
+               StatCounter.name, func.sum(StatCounter.value))
+        .where(*in_range)
+        .group_by(period, StatCounter.region, StatCounter.sender, StatCounter.connector_id,
+                  StatCounter.name))
+    by_bucket = period is StatCounter.bucket
+    for key, region, sender, connector_id, name, value in rows:
+        index = _index_of(key, starts) if by_bucket else int(key)
+        yield index, region, sender, connector_id, name, int(value or 0)
 
 
 #: above this many periods, rows are summed by bucket and put in periods here (a
