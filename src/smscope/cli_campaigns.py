@@ -35,6 +35,7 @@ from smscope.errors import SmscopeError, UsageError
 from smscope.output import credits_text, local_time, print_json
 from smscope.reports.campaign import FORMULAS, campaign_report
 from smscope.reports.exports import write_statistics_csv
+from smscope.reports.figures import RATE_OF_CATEGORY
 from smscope.reports.recipients import (
     SORTS,
     iter_recipients,
@@ -591,11 +592,8 @@ def print_report(report: dict[str, Any], out: Console) -> None:
     table = Table("category", "messages", "rate", "formula")
     recipients = report["recipients"] or 1
     rates = report["rates"]
-    rate_of = {"delivered": "receipt_rate", "pending": "waiting_rate",
-               "soft_bounce": "temporary_error_rate", "hard_bounce": "permanent_error_rate",
-               "error": "error_rate"}
     for category, count in report["counts"].items():
-        key = rate_of.get(category)
+        key = RATE_OF_CATEGORY.get(category)
         rate = rates[key] if key else count / recipients
         table.add_row(category, f"{count:,}", f"{rate:.1%}",
                       FORMULAS.get(key, "") if key else "")

@@ -12,16 +12,12 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from smscope.csvio import SafeCsvWriter
-from smscope.reports.figures import FORMULAS
+from smscope.reports.figures import FORMULAS, RATE_OF_CATEGORY
 
 __all__ = ["STATISTICS_COLUMNS", "write_statistics_csv"]
 
 STATISTICS_COLUMNS = ("section", "name", "value", "rate", "formula")
 
-#: the rate that goes with each category
-RATE_OF_CATEGORY = {"delivered": "receipt_rate", "pending": "waiting_rate",
-                    "soft_bounce": "temporary_error_rate",
-                    "hard_bounce": "permanent_error_rate", "error": "error_rate"}
 
 
 def _share(part: int, whole: int) -> float:

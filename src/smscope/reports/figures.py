@@ -14,7 +14,7 @@ from smscope.campaigns.counters import ACCEPTED_COUNTER, COST_COUNTER
 from smscope.db.types import from_credit_units
 from smscope.statuses import Category, Status
 
-__all__ = ["FORMULAS", "figures", "rates_of"]
+__all__ = ["FORMULAS", "RATE_OF_CATEGORY", "figures", "rates_of"]
 
 #: how each rate is computed, in words (shown next to it in every rendering)
 FORMULAS: dict[str, str] = {
@@ -31,6 +31,12 @@ FORMULAS: dict[str, str] = {
     "delivery_rate": "received / messages an operator accepted at least once",
     "click_through_rate": "recipients who clicked a link at least once / delivered",
 }
+
+
+#: the rate that goes with each category (the others are shown as a share of recipients)
+RATE_OF_CATEGORY = {"delivered": "receipt_rate", "pending": "waiting_rate",
+                    "soft_bounce": "temporary_error_rate",
+                    "hard_bounce": "permanent_error_rate", "error": "error_rate"}
 
 
 def _ratio(part: int, whole: int) -> float:

@@ -34,8 +34,7 @@ from smscope.db.types import utcnow
 from smscope.output import credits_text, local_time
 from smscope.reports import charts
 from smscope.reports.campaign import campaign_report
-from smscope.reports.exports import RATE_OF_CATEGORY
-from smscope.reports.figures import FORMULAS
+from smscope.reports.figures import FORMULAS, RATE_OF_CATEGORY
 from smscope.reports.labels import (
     CATEGORY_COLOURS,
     CATEGORY_LABELS,
