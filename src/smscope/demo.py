@@ -245,5 +245,7 @@ def _send(smscope: Smscope, *, recipients: int, seed: int, json_out: bool, no_ui
                   "'smscope worker' goes on with it", soft_wrap=True)
     where = (f"SMSCOPE_DATABASE_URL={url} .venv/bin/smscope campaign report {campaign_id}"
              f" (or: campaign status {campaign_id})")
-    err.print(f"report again with: {where}", soft_wrap=True)
+    err.print(f"report again with: {where}; as a PDF with its charts: add --pdf "
+              f"report.pdf; every recipient: campaign export {campaign_id} --csv FILE",
+              soft_wrap=True)
     return report
