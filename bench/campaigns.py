@@ -163,15 +163,19 @@ def build_contacts(db: Database, list_name: str, start: int, count: int,
 
 def prepare_campaign(db: Database, config: Config, *, list_name: str, name: str,
                      text: str, credits: int, port: int = 2775, window: int = 100,
-                     connector: str = "operator") -> int:
-    """A draft transactional campaign to ``list_name`` through an SMPP connector."""
+                     connector: str = "operator", receivers: int = 1) -> int:
+    """A draft transactional campaign to ``list_name`` through an SMPP connector
+    (``receivers`` links bound to receive)."""
     now = datetime.now(UTC)
     with db.transaction() as session:
         CreditBank(session).add(credits, note="benchmark")
         if session.scalar(select(Connector.id).where(Connector.name == connector)) is None:
-            add_connector(session, connector, "smpp", {
+            settings: dict[str, Any] = {
                 "host": "127.0.0.1", "port": port, "system_id": SYSTEM_ID,
-                "password": PASSWORD, "window": window, "id_format": "hex"})
+                "password": PASSWORD, "window": window, "id_format": "hex"}
+            if receivers != 1:
+                settings["receivers"] = receivers
+            add_connector(session, connector, "smpp", settings)
         campaign = service.create_campaign(
             session, name=name, sender=SENDER, text=text, config=config, now=now,
             lists=[list_name], type_="transactional", connector=connector)
@@ -406,12 +410,14 @@ def _message(first: int) -> Callable[[int], tuple[str, str, str]]:
     return message
 
 
-async def _baseline_client(port: int, count: int, window: int, first: int) -> Arrivals:
+async def _baseline_client(port: int, count: int, window: int, first: int,
+                           receivers: int) -> Arrivals:
     """A bare SMPPClient submitting while its receipts come back (figure 2b)."""
     arrivals = Arrivals(count)
     arrivals.start = time.perf_counter()
     run = await drive(port, SYSTEM_ID, PASSWORD, count, window, _message(first),
-                      timeout=max(120.0, count / 500), on_batch=arrivals.add)
+                      timeout=max(120.0, count / 500), on_batch=arrivals.add,
+                      receivers=receivers)
     if run.received < count:
         say(f"   baseline: only {run.received:,} of {count:,} receipts arrived")
     if run.failed:
@@ -420,7 +426,7 @@ async def _baseline_client(port: int, count: int, window: int, first: int) -> Ar
 
 
 async def _baseline_flood(sim: SimulatorProcess, count: int, window: int,
-                          first: int) -> Arrivals:
+                          first: int, receivers: int) -> Arrivals:
     """A bare SMPPClient submitting everything to a simulator that holds the receipts,
     then releasing them and acknowledging each batch at once (figure 2's baseline)."""
     arrivals = Arrivals(count)
@@ -434,7 +440,7 @@ async def _baseline_flood(sim: SimulatorProcess, count: int, window: int,
 
     run = await drive(sim.port, SYSTEM_ID, PASSWORD, count, window, _message(first),
                       timeout=max(120.0, count / 500), on_batch=arrivals.add,
-                      after_submits=release)
+                      after_submits=release, receivers=receivers)
     if run.failed:
         say(f"   baseline: {run.failed:,} submits failed")
     if early:
@@ -588,8 +594,8 @@ def _outcome(app: Smscope, campaign_id: int) -> tuple[int, int]:
 
 
 def part_receipts(url: str, label: str, folder: Path, count: int, window: int,
-                  profile: Path | None,
-                  deliver_window: int = 100) -> tuple[ReceiptFigures, ReceiptFigures]:
+                  profile: Path | None, deliver_window: int = 100,
+                  receivers: int = 1) -> tuple[ReceiptFigures, ReceiptFigures]:
     """Figures 2 (flood) and 2b (whole campaign) on one database: two campaigns to
     different contacts, each through its own connector and simulator processes."""
     config = Config(database_url=url, default_region="FR")
@@ -608,12 +614,12 @@ def part_receipts(url: str, label: str, folder: Path, count: int, window: int,
         say(f"2. receipts flood ({label}): a {count:,}-message campaign (not timed) …")
         flood_id = prepare_campaign(db, config, list_name="flood", name="Flood",
                                     text=TEMPLATE, credits=2 * count, port=worker_sim.port,
-                                    window=window, connector="flood")
+                                    window=window, connector="flood", receivers=receivers)
         send(db, config, flood_id)
         say(f"   baseline: SMPPClient, window {window}, submit all, release, receipts "
             "only acknowledged …")
         gc.collect()
-        flood_base = asyncio.run(_baseline_flood(base_sim, count, window, 0))
+        flood_base = asyncio.run(_baseline_flood(base_sim, count, window, 0, receivers))
         say(f"   {flood_base.count:,} receipts, {flood_base.rate():,.0f}/s")
         say(f"   worker: Worker submits everything, then the receipts are released, "
             f"Ingest.receipts on {label} …")
@@ -628,11 +634,11 @@ def part_receipts(url: str, label: str, folder: Path, count: int, window: int,
         say(f"2b. whole campaign ({label}): a {count:,}-message campaign (not timed) …")
         whole_id = prepare_campaign(db, config, list_name="whole", name="Whole",
                                     text=TEMPLATE, credits=2 * count, port=sim.port,
-                                    window=window, connector="whole")
+                                    window=window, connector="whole", receivers=receivers)
         send(db, config, whole_id)
         say(f"   baseline: SMPPClient, window {window}, receipts only acknowledged …")
         gc.collect()
-        whole_base = asyncio.run(_baseline_client(sim.port, count, window, count))
+        whole_base = asyncio.run(_baseline_client(sim.port, count, window, count, receivers))
         say(f"   {whole_base.count:,} receipts, {whole_base.rate():,.0f}/s")
         say(f"   worker: Worker + Ingest.receipts on {label} …")
         gc.collect()
@@ -746,6 +752,10 @@ def main(argv: list[str] | None = None) -> int:
                              "(100): at most this many receipts wait to be stored at once, "
                              "so it bounds the batches a store-before-acknowledge client "
                              "can commit")
+    parser.add_argument("--receivers", type=int, default=1,
+                        help="SMPP links bound to receive, of the connector and of the "
+                             "baselines (1): each has its own deliver window at the "
+                             "simulator, so more links give larger batches")
     parser.add_argument("--postgres", metavar="URL",
                         help="also run the receipts figures (2 and 2b) on this (empty) "
                              "PostgreSQL database")
@@ -760,8 +770,9 @@ def main(argv: list[str] | None = None) -> int:
                              ".prof files to DIR (figure 2: the flood only; slower: "
                              "figures are then not comparable)")
     args = parser.parse_args(argv)
-    if args.recipients < 1 or args.receipts < 1 or args.window < 1:
-        parser.error("--recipients, --receipts and --window must be at least 1")
+    if min(args.recipients, args.receipts, args.window, args.receivers) < 1:
+        parser.error("--recipients, --receipts, --window and --receivers must be at "
+                     "least 1")
     profile = Path(args.profile).resolve() if args.profile else None
     if profile is not None:
         profile.mkdir(parents=True, exist_ok=True)
@@ -784,14 +795,14 @@ def main(argv: list[str] | None = None) -> int:
         if "2" in args.only:
             flood, whole = part_receipts(f"sqlite:///{folder / 'receipts.db'}", "SQLite",
                                          folder, args.receipts, args.window, profile,
-                                         args.deliver_window)
+                                         args.deliver_window, args.receivers)
             floods.append(flood)
             wholes.append(whole)
             if args.postgres:
                 try:
                     flood, whole = part_receipts(args.postgres, "PostgreSQL", folder,
                                                  args.receipts, args.window, profile,
-                                                 args.deliver_window)
+                                                 args.deliver_window, args.receivers)
                     floods.append(flood)
                     wholes.append(whole)
                 except Exception as exc:  # report the SQLite figures anyway
@@ -802,7 +813,7 @@ def main(argv: list[str] | None = None) -> int:
         if floods:
             print_receipts(floods, wholes, args.window)
             print(f"simulator deliver window: {args.deliver_window} unanswered deliver_sm "
-                  "per session")
+                  f"per session; {args.receivers} receiving link(s) per client")
             if not args.postgres:
                 print("PostgreSQL: skipped (give --postgres URL of an empty database)")
             elif len(floods) == 1:

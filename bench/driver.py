@@ -27,10 +27,11 @@ class Driven:
 async def drive(port: int, system_id: str, password: str, count: int, window: int,
                 message_of: MessageOf, *, timeout: float = 600.0,
                 on_batch: Callable[[int], None] | None = None,
-                after_submits: Callable[[], None] | None = None) -> Driven:
-    """Submit ``count`` messages through a fresh SMPPClient and wait for every receipt;
-    ``after_submits`` is called once every submit is answered (to release receipts a
-    simulator holds)."""
+                after_submits: Callable[[], None] | None = None,
+                receivers: int = 1) -> Driven:
+    """Submit ``count`` messages through a fresh SMPPClient (``receivers`` links bound
+    to receive) and wait for every receipt; ``after_submits`` is called once every
+    submit is answered (to release receipts a simulator holds)."""
     received = 0
     all_in = asyncio.Event()
 
@@ -42,8 +43,9 @@ async def drive(port: int, system_id: str, password: str, count: int, window: in
         if received >= count:
             all_in.set()
 
+    options: dict[str, Any] = {"receivers": receivers} if receivers != 1 else {}
     client = SMPPClient("127.0.0.1", port, system_id, password, window=window,
-                        on_receipts=on_receipts)
+                        on_receipts=on_receipts, **options)
     await client.connect()
     numbers = iter(range(count))
     failed = 0

@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from smscope.receipts import ID_MODES, id_keys, ids_match, index_key, lookup_keys
+from smscope.receipts.ids import keys_and_index
 
 UUID = "74e02ee1-4e2f-4a6e-a78b-4b247d756a22"
 U64_MAX = 2**64 - 1
@@ -156,3 +157,10 @@ def test_leading_zeros_do_not_count_towards_the_length_limit() -> None:
     zeros = "0" * 5000
     assert ids_match(zeros + "1A", "26", "hex")
     assert ids_match(zeros, "0", "auto")
+
+
+@given(st.one_of(st.text(max_size=12), st.text("0123456789abcdefABCDEF xyz", max_size=45),
+                 st.integers(0, 2**130).map(str), st.integers(0, 2**130).map(hex)),
+       st.sampled_from(ID_MODES))
+def test_keys_and_index_is_lookup_keys_and_index_key(value: str, mode: str) -> None:
+    assert keys_and_index(value, mode) == (lookup_keys(value, mode), index_key(value, mode))

@@ -29,6 +29,7 @@ from smscope.smpp.client import (
     BindError,
     SMPPClient,
     SMPPError,
+    delivered_resp,
     destination_address,
     source_address,
 )
@@ -101,6 +102,51 @@ def test_transmitter_plus_receiver_binds_two_links() -> None:
             assert result.ok
 
     run(body)
+
+
+def test_extra_receivers_bind_and_each_link_gets_its_own_answers() -> None:
+    """``receivers=3`` on a transceiver: two more receiver binds. deliver_sm from every
+    link are stored in one batch; each is answered on the link it came on, once the
+    handler has returned."""
+    async def body() -> None:
+        batches: list[list[DeliverSM]] = []
+
+        async def on_receipts(pdus: list[DeliverSM]) -> None:
+            batches.append(pdus)
+
+        async with session(receivers=3, on_receipts=on_receipts) as (smsc, client):
+            assert sorted(c.bound_as or 0 for c in smsc.bound()) == [
+                CommandId.BIND_RECEIVER, CommandId.BIND_RECEIVER, CommandId.BIND_TRANSCEIVER]
+            assert (await client.submit("hi", "SMSCOPE", "+33612345678")).ok
+            receiving = [c for c in smsc.conns if c.receives]
+            for n, conn in enumerate(receiving):
+                pdu = receipt(f"r{n}")
+                pdu.sequence_number = next(conn.seq)
+                conn.unacked[pdu.sequence_number] = pdu
+                conn.write(pdu)
+            await smsc.wait_for(lambda: len(smsc.deliver_resps) == 3)
+            assert all(not conn.unacked for conn in receiving)
+            assert sorted(p.tlvs[Tag.RECEIPTED_MESSAGE_ID] for b in batches for p in b) == [
+                "r0", "r1", "r2"]
+
+    run(body)
+
+
+def test_receivers_must_be_a_receiving_link_count() -> None:
+    with pytest.raises(SMPPError, match="receivers"):
+        SMPPClient("127.0.0.1", 1, "esme", "secret", receivers=0)
+    with pytest.raises(SMPPError, match="transmitter-only"):
+        SMPPClient("127.0.0.1", 1, "esme", "secret", bind="transmitter", receivers=2)
+
+
+def test_a_receipt_is_answered_with_the_bytes_of_its_encoded_resp() -> None:
+    from smscope.smpp.pdu import DeliverSMResp, encode
+
+    for status in (0, int(CommandStatus.ESME_RX_T_APPN)):
+        assert delivered_resp(DeliverSM(sequence_number=7), status) == encode(
+            DeliverSMResp(sequence_number=7, command_status=status))
+        assert delivered_resp(DataSM(sequence_number=0x7FFFFFFF), status) == encode(
+            DataSMResp(sequence_number=0x7FFFFFFF, command_status=status))
 
 
 def test_submit_single_and_long() -> None:

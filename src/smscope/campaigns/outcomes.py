@@ -28,7 +28,8 @@ from smscope.db.tables import Contact, Message, StatusEvent
 from smscope.rules.retry import next_attempt_at
 from smscope.statuses import Category, ContactAction, Status, should_replace
 
-__all__ = ["MESSAGE_COLUMNS", "RECEIPT_COLUMNS", "Outcomes", "load_messages"]
+__all__ = ["EVENT_COLUMNS", "MESSAGE_COLUMNS", "NOT_OUTCOMES", "RECEIPT_COLUMNS", "TEMPORARY",
+           "WRITTEN", "Outcomes", "load_messages"]
 
 #: temporary errors, which are retried while attempts remain
 TEMPORARY = frozenset({
@@ -36,7 +37,7 @@ TEMPORARY = frozenset({
     Status.TEMPORARY_ERROR_PHONE, Status.TEMPORARY_ERROR_PORTABILITY,
 })
 #: categories that are not an outcome of sending (kept out of the suspension sample)
-_NOT_OUTCOMES = frozenset({Category.NOT_SENT, Category.UNSUBSCRIBED, Category.TEST})
+NOT_OUTCOMES = frozenset({Category.NOT_SENT, Category.UNSUBSCRIBED, Category.TEST})
 
 #: the columns of a message that status changes read
 MESSAGE_COLUMNS = (
@@ -56,10 +57,12 @@ RECEIPT_COLUMNS = (
     Message.error_detail, Message.created_at, Message.region, Message.sender,
     Message.connector_id,
 )
-_EVENT_COLUMNS = ("message_id", "at", "from_status", "to_status", "attempt", "part_id",
-                  "receipt_id", "reason")
-_WRITTEN = ("status", "category", "status_is_guess", "status_updated_at",
-            "next_attempt_at", "error_code", "error_detail")
+#: the columns of a status event
+EVENT_COLUMNS = ("message_id", "at", "from_status", "to_status", "attempt", "part_id",
+                 "receipt_id", "reason")
+#: the columns of a message a status change writes
+WRITTEN = ("status", "category", "status_is_guess", "status_updated_at", "next_attempt_at",
+           "error_code", "error_detail")
 
 
 def load_messages(session: Session, ids: Iterable[int],
@@ -136,7 +139,7 @@ class Outcomes:
         first_outcome = (
             current is not Status.RETRY_SCHEDULED and not current.is_final
             and (target.is_final or target is Status.RETRY_SCHEDULED)
-            and target.category not in _NOT_OUTCOMES and (msg["attempts"] or 0) <= 1
+            and target.category not in NOT_OUTCOMES and (msg["attempts"] or 0) <= 1
         )
         msg.update(
             status=target.value, category=target.category.value,
@@ -189,12 +192,12 @@ class Outcomes:
         """Write the changes gathered so far."""
         session = self.session
         if self._updates:
-            update_by_id(session, Message, _WRITTEN,
-                         [{"_id": msg_id, **{k: msg[k] for k in _WRITTEN}}
+            update_by_id(session, Message, WRITTEN,
+                         [{"_id": msg_id, **{k: msg[k] for k in WRITTEN}}
                           for msg_id, msg in self._updates.items()])
             self._updates.clear()
         if self._events:
-            insert_rows(session, StatusEvent, _EVENT_COLUMNS, self._events)
+            insert_rows(session, StatusEvent, EVENT_COLUMNS, self._events)
             self._events.clear()
         for contact_id, message_id, reason in self._hygiene:
             contact = session.get(Contact, contact_id)

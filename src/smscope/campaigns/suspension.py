@@ -9,15 +9,17 @@ suspended again at once by what stopped it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Dialect
 from sqlalchemy.orm import Session
 
 from smscope.campaigns import timeline
 from smscope.campaigns.counters import ALL_LISTS, read_counters
 from smscope.config import Config
+from smscope.db.sql import Driver, result_plan, table_of
 from smscope.db.tables import Campaign, Counter
 from smscope.rules.suspension import Outcomes, check_suspension
 from smscope.statuses import Category, statuses_in
@@ -39,17 +41,23 @@ def figures(counters: dict[str, int]) -> dict[str, int]:
     }
 
 
-_SUMS = (
-    select(Counter.campaign_id, Counter.name, func.sum(Counter.value).label("value"))
-    .where(Counter.campaign_id.in_(bindparam("ids", expanding=True)),
-           Counter.list_id == ALL_LISTS, Counter.name.in_(sorted(_FIGURE_COUNTERS)))
-    .group_by(Counter.campaign_id, Counter.name).subquery())
-#: each sending campaign's baseline with its whole-campaign figures, by ``ids``; built
-#: once (building it cost more than running it, after every batch of receipts)
-_FIGURES = (
-    select(Campaign.id, Campaign.options["suspension_baseline"], _SUMS.c.name, _SUMS.c.value)
-    .outerjoin(_SUMS, _SUMS.c.campaign_id == Campaign.id)
-    .where(Campaign.id.in_(bindparam("ids", expanding=True)), Campaign.state == "sending"))
+def _figures_sql(driver: Driver, ids: list[int]) -> tuple[str, list[Any]]:
+    """Each sending campaign among ``ids`` with its options (where the baseline is) and
+    its whole-campaign figures: one statement, on the DB-API connection (through the
+    ORM it cost more than running it, after every batch of receipts)."""
+    q = driver.quote
+    counter_ids, counter_params = driver.one_of(q("campaign_id"), ids, "integer")
+    names, name_params = driver.one_of(q("name"), sorted(_FIGURE_COUNTERS), "varchar")
+    campaign_ids, campaign_params = driver.one_of(f"c.{q('id')}", ids, "integer")
+    sql = (f"SELECT c.{q('id')}, c.{q('options')}, s.{q('name')}, s.{q('value')} "
+           f"FROM {q(Campaign.__tablename__)} AS c LEFT OUTER JOIN "
+           f"(SELECT {q('campaign_id')}, {q('name')}, sum({q('value')}) AS {q('value')} "
+           f"FROM {q(Counter.__tablename__)} WHERE {counter_ids} "
+           f"AND {q('list_id')} = {ALL_LISTS} AND {names} "
+           f"GROUP BY {q('campaign_id')}, {q('name')}) AS s "
+           f"ON s.{q('campaign_id')} = c.{q('id')} "
+           f"WHERE {campaign_ids} AND c.{q('state')} = 'sending'")
+    return sql, [*counter_params, *name_params, *campaign_params]
 
 
 def check_campaigns(session: Session, campaign_ids: Iterable[int], *, config: Config,
@@ -64,9 +72,12 @@ def check_campaigns(session: Session, campaign_ids: Iterable[int], *, config: Co
     ids = sorted(set(campaign_ids))
     if not ids:
         return []
+    driver = Driver.of(session)
+    options_of = _options_reader(driver.dialect)
     bases: dict[int, dict[str, int]] = {}
     counters: dict[int, dict[str, int]] = {}
-    for campaign_id, base, name, value in session.execute(_FIGURES, {"ids": ids}):
+    for campaign_id, options, name, value in driver.rows(*_figures_sql(driver, ids)):
+        base = (options_of(options) or {}).get("suspension_baseline")
         bases[campaign_id] = base if isinstance(base, dict) else {}
         found = counters.setdefault(campaign_id, {})
         if name is not None and value:
@@ -88,6 +99,16 @@ def check_campaigns(session: Session, campaign_ids: Iterable[int], *, config: Co
                         threshold=verdict.threshold, sample=verdict.sample)
         suspended.append(campaign.id)
     return suspended
+
+
+def _options_reader(dialect: Dialect) -> Callable[[Any], Any]:
+    """A campaign's ``options`` as the driver gives them → a dict."""
+    plan = result_plan(dialect, [table_of(Campaign).c.options])
+    return plan[0][1] if plan else _same
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def baseline(session: Session, campaign_id: int) -> dict[str, int]:

@@ -28,9 +28,9 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 DEFAULTS: dict[str, dict[str, Any]] = {
     "smpp": {"host": None, "port": 2775, "system_id": None, "password": None,
              "system_type": "", "bind": "transceiver", "rate": None, "window": 100,
-             "split": "udh8", "id_format": "auto"},
+             "receivers": 1, "split": "udh8", "id_format": "auto"},
     "simulator": {"profile": "realistic", "seed": 0, "rate": None, "window": 100,
-                  "split": "udh8", "id_format": "auto"},
+                  "receivers": 1, "split": "udh8", "id_format": "auto"},
     "http": {},
 }
 
@@ -53,6 +53,10 @@ def _check(name: str, type_: str, settings: dict[str, Any], mapping: dict[str, A
         value = settings.get(key)
         if value is not None and (not isinstance(value, int | float) or value <= 0):
             raise UsageError(f"connector {name}: {key} must be a positive number")
+    receivers = settings.get("receivers")
+    if receivers is not None and (isinstance(receivers, bool) or not isinstance(receivers, int)
+                                  or not 1 <= receivers <= 16):
+        raise UsageError(f"connector {name}: receivers must be a whole number from 1 to 16")
     try:
         StatusMapping.from_overrides(mapping)
     except ValueError as exc:

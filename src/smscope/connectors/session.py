@@ -36,6 +36,11 @@ class ConnectorInfo:
         return int(self.settings.get("window") or 100)
 
     @property
+    def receivers(self) -> int:
+        """Links bound to receive (receipts, replies): 1, or more for larger batches."""
+        return int(self.settings.get("receivers") or 1)
+
+    @property
     def id_format(self) -> str:
         return str(self.settings.get("id_format") or "auto")
 
@@ -81,7 +86,7 @@ class ConnectorSession:
         self._client = SMPPClient(
             host, port, system_id, password, str(settings.get("system_type") or ""),
             bind=settings.get("bind") or "transceiver", window=info.window,
-            rate=float(rate) if rate else None,
+            rate=float(rate) if rate else None, receivers=info.receivers,
             on_receipts=self.on_receipts, on_mo=self.on_mo)
         try:
             await self._client.connect()

@@ -61,7 +61,7 @@ from __future__ import annotations
 from typing import Literal
 
 __all__ = ["ID_MODES", "MAX_NUMERIC_DIGITS", "IdMode", "id_keys", "ids_match", "index_key",
-           "lookup_keys"]
+           "keys_and_index", "lookup_keys"]
 
 IdMode = Literal["auto", "hex", "dec", "string"]
 
@@ -71,8 +71,8 @@ ID_MODES: tuple[str, ...] = ("auto", "hex", "dec", "string")
 #: ids longer than this are matched as strings only (decimal of a 128-bit value: 39)
 MAX_NUMERIC_DIGITS = 40
 
-_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
-_DEC_DIGITS = frozenset("0123456789")
+_HEX_DIGITS = "0123456789abcdefABCDEF"
+_DEC_DIGITS = "0123456789"
 
 
 def _check_mode(mode: str) -> str:
@@ -81,8 +81,10 @@ def _check_mode(mode: str) -> str:
     return mode
 
 
-def _as_number(value: str, digits: frozenset[str], base: int) -> int | None:
-    if not value or not set(value) <= digits:
+def _as_number(value: str, digits: str, base: int) -> int | None:
+    # strip() of the allowed characters leaves nothing when there is no other: one C
+    # loop, where a set of the characters cost a fifth of reading a receipt
+    if not value or value.strip(digits):
         return None
     significant = value.lstrip("0")
     if len(significant) > MAX_NUMERIC_DIGITS:
@@ -162,6 +164,27 @@ def index_key(operator_id: str, mode: str = "auto") -> str | None:
     order = ("hex",) if mode == "hex" else ("dec",) if mode == "dec" else ("dec", "hex")
     readings = _readings(value, order)
     return readings[0] if readings else _str_key(value)
+
+
+def keys_and_index(receipt_id: str, mode: str = "auto") -> tuple[tuple[str, ...], str | None]:
+    """``(lookup_keys(receipt_id, mode), index_key(receipt_id, mode))``, reading the
+    id once in each base (what a receipt needs: the keys to find its part by, and the
+    key it is stored under)."""
+    _check_mode(mode)
+    value = receipt_id.strip()
+    if not value:
+        return (), None
+    exact = _str_key(value)
+    if mode == "string":
+        return (exact,), exact
+    as_hex, as_dec = _as_hex(value), _as_dec(value)
+    first, second = (as_hex, as_dec) if mode == "hex" else (as_dec, as_hex)
+    keys = [exact]
+    for number in (first, second):
+        if number is not None and _num_key(number) not in keys:
+            keys.append(_num_key(number))
+    own = (as_dec if as_dec is not None else as_hex) if mode == "auto" else first
+    return tuple(keys), exact if own is None else _num_key(own)
 
 
 def ids_match(submit_id: str, receipt_id: str, mode: str = "auto") -> bool:

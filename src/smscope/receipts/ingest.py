@@ -16,6 +16,11 @@ what is not stored (SPEC §4.3). For each receipt, in one transaction per batch:
 3. counters, history, retries and hygiene follow from :class:`~smscope.campaigns.
    outcomes.Outcomes`, and the campaigns touched are checked for auto-suspension.
 
+One statement finds the batch's parts with their messages. The common case — the one
+receipt of the batch for a one-part message, with no retry or hygiene to follow — is
+applied by :mod:`smscope.receipts.lean` from the rows as read, with a few statements for
+the whole batch; everything else by the general path here, to the same result.
+
 MO messages (:meth:`Ingest.replies`) are stored, linked to the campaign that last texted
 that number from that sender, and a STOP keyword blacklists the number.
 """
@@ -24,7 +29,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -42,6 +47,8 @@ from smscope.config import Config
 from smscope.contacts import blacklist
 from smscope.db import Database
 from smscope.db.sql import (
+    Driver,
+    convert_row,
     dialect_insert,
     insert_returning,
     is_postgresql,
@@ -54,7 +61,8 @@ from smscope.db.tables import Receipt as ReceiptRow
 from smscope.db.types import to_credit_units, utcnow
 from smscope.errors import InvalidNumberError, ReceiptFormatError
 from smscope.pricing import PriceTable
-from smscope.receipts.ids import ids_match, index_key, lookup_keys
+from smscope.receipts.ids import ids_match, index_key, keys_and_index, lookup_keys
+from smscope.receipts.lean import MESSAGE_NAMES, PART_WRITTEN, LeanBatch, message_plan
 from smscope.receipts.mapping import StatusMapping
 from smscope.receipts.parser import Receipt
 from smscope.receipts.pdu import receipt_from_pdu, receipt_text
@@ -84,6 +92,8 @@ class _Incoming:
     status: Status | None
     source: str
     destination: str
+    #: the keys its id is looked up by (:func:`smscope.receipts.ids.lookup_keys`)
+    keys: tuple[str, ...] = ()
 
 
 def _address(addr: str, ton: int) -> str:
@@ -106,8 +116,19 @@ def renderings(operator_id: str) -> list[str]:
     return out
 
 
+@dataclass(slots=True)
+class _Lean:
+    batch: LeanBatch
+    #: ids of the messages the lean path may take
+    eligible: set[int]
+
+
 class Ingest:
     """Stores and applies what one connector receives."""
+
+    #: apply the common case through :mod:`smscope.receipts.lean`; False: the general
+    #: path alone (they give the same result: tests compare them)
+    lean: bool = True
 
     def __init__(self, db: Database, *, connector_id: int, config: Config,
                  mapping: StatusMapping | None = None, id_format: str = "auto",
@@ -129,27 +150,23 @@ class Ingest:
 
     def _incoming(self, pdu: Any, now: datetime) -> _Incoming:
         raw = receipt_text(pdu)
-        tlv = pdu.tlvs
         source = _address(pdu.source_addr, pdu.source_addr_ton)
         destination = _address(pdu.destination_addr, pdu.dest_addr_ton)
-        # every row of a batch has every column: an executemany takes its columns from
-        # the first row and would drop what later rows add (an unparseable receipt first
-        # would lose the ids of the receipts after it)
-        row: dict[str, Any] = dict.fromkeys(_RECEIPT_ROW_KEYS)
-        row.update({
-            "connector_id": self.connector_id, "source": "smpp", "received_at": now,
-            "raw": raw or repr({int(k): v for k, v in tlv.items()})[:2000],
-            "state": "orphan", "source_addr": source[:32], "dest_addr": destination[:32],
-        })
         try:
-            receipt: Receipt | None = receipt_from_pdu(pdu)
+            receipt = receipt_from_pdu(pdu, text=raw)
         except ReceiptFormatError as exc:
-            receipt = None
-            row.update(state="unparseable", err=None, stat=None)
-            row["dedup_key"] = _digest(self.connector_id, "unparseable", source, destination,
-                                       row["raw"], str(exc))
+            text = raw or repr({int(k): v for k, v in pdu.tlvs.items()})[:2000]
+            # every row of a batch has every column: an executemany takes its columns
+            # from the first row and would drop what later rows add (an unparseable
+            # receipt first would lose the ids of the receipts after it)
+            row = dict.fromkeys(_RECEIPT_ROW_KEYS)
+            row.update({
+                "connector_id": self.connector_id, "source": "smpp", "received_at": now,
+                "raw": text, "state": "unparseable", "source_addr": source[:32],
+                "dest_addr": destination[:32],
+                "dedup_key": _digest(self.connector_id, "unparseable", source, destination,
+                                     text, str(exc))})
             return _Incoming(row, None, None, source, destination)
-        assert receipt is not None
         memo = (receipt.stat, receipt.err, receipt.network_error)
         status = self._statuses.get(memo)
         if status is None:
@@ -158,16 +175,21 @@ class Ingest:
             status = self._statuses[memo] = self.mapping.map(*memo)
         network = (f"{receipt.network_error[0]}:{receipt.network_error[1]}"
                    if receipt.network_error else None)
-        row.update(
-            operator_id=receipt.id[:128],
-            operator_key=index_key(receipt.id, self.id_format),
-            stat=(receipt.stat or "")[:32], err=(receipt.err or None) and receipt.err[:32],
-            network_error=network, done_date=(receipt.done_date or None),
-            mapped_status=status.value,
-            dedup_key=_digest(self.connector_id, receipt.id, receipt.stat, receipt.err,
-                              receipt.done_date, raw, source),
-        )
-        return _Incoming(row, receipt, status, source, destination)
+        keys, index = keys_and_index(receipt.id, self.id_format)
+        err = receipt.err
+        row = {
+            "connector_id": self.connector_id, "source": "smpp", "received_at": now,
+            "raw": raw or repr({int(k): v for k, v in pdu.tlvs.items()})[:2000],
+            "state": "orphan", "source_addr": source[:32], "dest_addr": destination[:32],
+            "operator_id": receipt.id[:128], "operator_key": index,
+            "stat": receipt.stat[:32], "err": err[:32] if err else None,
+            "network_error": network, "done_date": receipt.done_date or None,
+            "mapped_status": status.value,
+            "dedup_key": _digest(self.connector_id, receipt.id, receipt.stat, err,
+                                 receipt.done_date, raw, source),
+            "message_id": None, "part_id": None, "applied_at": None,
+        }
+        return _Incoming(row, receipt, status, source, destination, keys)
 
     def receipts(self, pdus: Sequence[Any]) -> IngestResult:
         """Store and apply a batch of receipt PDUs (deliver_sm / data_sm) in one
@@ -208,17 +230,45 @@ class Ingest:
             in_doubt = applier.match_in_doubt(unmatched)
             applier.settled(unmatched, in_doubt)
             matched.update(in_doubt)
+            lean = self._lean(session, outcomes, applier, pending, matched)
             for item in pending:
                 part = matched.get(id(item))
                 if part is None:
                     result.orphans += 1
                     continue
-                applier.apply(item, part)
                 result.applied += 1
+                if lean is not None and part["message_id"] in lean.eligible:
+                    assert item.status is not None and item.receipt is not None
+                    if lean.batch.apply(item.row["id"], item.status, item.receipt.stat,
+                                        item.receipt.err, part,
+                                        applier.rows[part["message_id"]]):
+                        continue
+                applier.apply(item, part)
+            if lean is not None:
+                lean.batch.flush()
             applier.flush()
             outcomes.flush()
             check_campaigns(session, outcomes.campaigns, config=self.config, now=now)
         return result
+
+    def _lean(self, session: Session, outcomes: Outcomes, applier: _Applier,
+              pending: list[_Incoming], matched: dict[int, dict[str, Any]]) -> _Lean | None:
+        """The lean path of this batch, and the messages it may take: one-part
+        messages read (not converted) by the batch's read that no other receipt of the
+        batch names. None when it is switched off (:attr:`lean`)."""
+        if not self.lean:
+            return None
+        named: Counter[int] = Counter()
+        for item in pending:
+            part = matched.get(id(item))
+            if part is not None:
+                named[part["message_id"]] += 1
+        eligible = {message_id for message_id, count in named.items()
+                    if count == 1 and message_id in applier.rows}
+        eligible &= {part["message_id"] for part in matched.values()
+                     if part["part_count"] == 1}
+        driver = Driver.of(session)
+        return _Lean(LeanBatch(driver, outcomes), eligible)
 
     def _insert(self, session: Session, incoming: list[_Incoming]) -> list[_Incoming]:
         """Insert the receipts not stored before; those, with their new ids."""
@@ -332,6 +382,9 @@ class _Applier:
         #: the parts of each (message, attempt), in the order they were loaded
         self.siblings: defaultdict[tuple[int, int], list[dict[str, Any]]] = defaultdict(list)
         self.messages: dict[int, dict[str, Any]] = {}
+        #: messages as the batch's read gave them, not converted yet (most never are:
+        #: the lean path works on these rows); :meth:`message` converts on demand
+        self.rows: dict[int, tuple[Any, ...]] = {}
         self.part_updates: dict[int, dict[str, Any]] = {}
         self.receipt_updates: list[dict[str, Any]] = []
 
@@ -349,21 +402,33 @@ class _Applier:
         self.siblings[(part["message_id"], part["attempt"])].append(part)
         return part
 
+    def message(self, message_id: int) -> dict[str, Any] | None:
+        """The one dict of a loaded message (converted from its row the first time)."""
+        msg = self.messages.get(message_id)
+        if msg is None:
+            row = self.rows.pop(message_id, None)
+            if row is not None:
+                msg = self.messages[message_id] = dict(zip(
+                    MESSAGE_NAMES, convert_row(row, message_plan(self.session.get_bind().dialect)),
+                    strict=True))
+        return msg
+
     def match(self, items: list[_Incoming]) -> dict[int, dict[str, Any]]:
-        """Each receipt's part (by ``id(item)``), when its id is a submitted one."""
+        """Each receipt's part (by ``id(item)``), when its id is a submitted one; the
+        parts and their messages (locked) are loaded, with every part of a multipart
+        message's attempts for the roll-up."""
         keys: dict[int, tuple[str, ...]] = {}
         for item in items:
             assert item.receipt is not None
-            keys[id(item)] = lookup_keys(item.receipt.id, self.id_format)
-        wanted = {k for ks in keys.values() for k in ks}
+            keys[id(item)] = item.keys or lookup_keys(item.receipt.id, self.id_format)
+        wanted = sorted({k for ks in keys.values() for k in ks})
         by_key: defaultdict[str, list[dict[str, Any]]] = defaultdict(list)
-        wanted_list = sorted(wanted)
-        for start in range(0, len(wanted_list), 1000):
-            rows = self.session.execute(_parts_by_key(is_postgresql(self.session)), {
-                "connector": self.connector_id, "keys": wanted_list[start:start + 1000]})
-            for row in rows.mappings():
-                part = self.parts.get(row["id"]) or self.keep(row)
-                by_key[row["operator_key"]].append(part)
+        multipart: set[int] = set()
+        for start in range(0, len(wanted), 1000):
+            for part in self._read_parts(wanted[start:start + 1000]):
+                by_key[part["operator_key"]].append(part)
+                if part["part_count"] != 1:
+                    multipart.add(part["message_id"])
         found: dict[int, dict[str, Any]] = {}
         for item in items:
             for key in keys[id(item)]:
@@ -372,8 +437,43 @@ class _Applier:
                     # the same id twice (an SMSC that recycles ids): the newest part
                     found[id(item)] = max(candidates, key=lambda p: p["id"])
                     break
-        self._load_messages(found.values())
+        # the roll-up needs the other parts of a multipart message's attempt
+        self._read_parts_of({p["message_id"] for p in found.values()} & multipart)
         return found
+
+    def _read_parts(self, keys: list[str]) -> list[dict[str, Any]]:
+        """The connector's parts under ``keys``, each with its message (loaded once,
+        and locked until the transaction ends), in one statement: what nearly every
+        receipt needs, a one-part message's part and the message itself."""
+        driver = Driver.of(self.session)
+        lock, select_parts, params = _reads(driver, self.connector_id, keys)
+        if lock is not None:
+            # Lock first, then read: another transaction (two workers' receipts, a
+            # receipt and an orphan sweep) may have changed the message or its parts
+            # meanwhile; each would move the counters from the status it read,
+            # counting the message twice. The lock makes this one wait, and the read
+            # that follows sees what the other committed. Ids in order, so two batches
+            # lock in the same order.
+            driver.rows(lock, params)
+        parts = []
+        for row in driver.rows(select_parts, params):
+            part = self.parts.get(row[0])
+            if part is None:
+                part = self.adopt(dict(zip(_PART_NAMES, row[:_PART_WIDTH], strict=True)))
+            message_id = part["message_id"]
+            if message_id not in self.messages:
+                self.rows.setdefault(message_id, row[_PART_WIDTH:])
+            parts.append(part)
+        return parts
+
+    def _read_parts_of(self, message_ids: set[int]) -> None:
+        """Every part of ``message_ids`` (for the roll-up of multipart messages)."""
+        ordered = sorted(message_ids)
+        for start in range(0, len(ordered), 1000):
+            rows = self.session.execute(_parts_of(is_postgresql(self.session)),
+                                        {"ids": ordered[start:start + 1000]})
+            for row in rows.mappings():
+                self.keep(row)
 
     def match_in_doubt(self, items: list[_Incoming]) -> dict[int, dict[str, Any]]:
         """Receipts for submits whose response was never recorded: matched by the
@@ -387,7 +487,9 @@ class _Applier:
                    Message.campaign_id, Message.list_ids, Message.sent_at, Message.kind,
                    Message.region, Message.segments, Message.created_at,
                    Message.connector_id)
-            .where(Message.connector_id == self.connector_id, _settleable(now),
+            # by the numbers' index: "+ 0" keeps the planner off the connector's (all
+            # of the connector's messages, for every batch with a receipt unmatched)
+            .where(Message.connector_id + 0 == self.connector_id, _settleable(now),
                    Message.number.in_(sorted(numbers))))
         by_address: dict[tuple[str, str], list[Any]] = defaultdict(list)
         for row in rows:
@@ -454,7 +556,7 @@ class _Applier:
         """Load (and lock) the messages of ``parts``, and every part of their attempts
         that the roll-up needs."""
         parts = list(parts)
-        missing = {p["message_id"] for p in parts} - self.messages.keys()
+        missing = {p["message_id"] for p in parts} - self.messages.keys() - self.rows.keys()
         if not missing:
             return
         self.messages.update(load_messages(self.session, missing, RECEIPT_COLUMNS))
@@ -468,17 +570,12 @@ class _Applier:
         else:
             wanted = {p["message_id"] for p in parts
                       if p["message_id"] in missing and p.get("part_count", 0) != 1}
-        ordered = sorted(wanted)
-        for start in range(0, len(ordered), 1000):
-            rows = self.session.execute(_parts_of(is_postgresql(self.session)),
-                                        {"ids": ordered[start:start + 1000]})
-            for row in rows.mappings():
-                self.keep(row)
+        self._read_parts_of(wanted)
 
     def apply(self, item: _Incoming, part: dict[str, Any]) -> None:
         assert item.status is not None and item.receipt is not None
         receipt, new = item.receipt, item.status
-        msg = self.messages.get(part["message_id"])
+        msg = self.message(part["message_id"])
         if msg is None:
             return
         current = Status(part["status"])
@@ -524,7 +621,7 @@ class _Applier:
                          note="test sends (settled by receipt)")
         self.charges.clear()
         self.test_charges.clear()
-        update_by_id(session, MessagePart, ("status", "status_updated_at", "error_code"),
+        update_by_id(session, MessagePart, PART_WRITTEN,
                      [{"_id": p["id"], "status": p["status"],
                        "status_updated_at": p["status_updated_at"],
                        "error_code": p.get("error_code")} for p in self.part_updates.values()])
@@ -610,12 +707,48 @@ def _settleable(now: datetime) -> Any:
 # construction and cache-key generation) cost more than running it.
 
 
-@functools.cache
-def _parts_by_key(postgresql: bool) -> Any:
-    """The parts of a connector whose operator key is one of ``keys``."""
-    return select(*_PART_COLUMNS).where(
-        MessagePart.connector_id == bindparam("connector"),
-        one_of(MessagePart.operator_key, "keys", postgresql=postgresql))
+_PART_NAMES = tuple(column.key for column in _PART_COLUMNS)
+_PART_WIDTH = len(_PART_NAMES)
+
+
+def _reads(driver: Driver, connector_id: int,
+           keys: list[str]) -> tuple[str | None, str, list[Any]]:
+    """The statements that find the connector's parts under ``keys`` with their
+    messages: (the lock to take first, on PostgreSQL; the read; their parameters)."""
+    key = (type(driver.dialect), driver.mark)
+    if key not in _READS:
+        _READS[key] = _read_statements(driver.postgresql, driver.quote, driver.mark)
+    lock, select_parts = _READS[key]
+    if driver.postgresql:
+        return lock, select_parts, [keys, connector_id]
+    where, params = driver.one_of(f"p.{driver.quote('operator_key')}", keys, "varchar")
+    return None, select_parts + where, [connector_id, *params]
+
+
+#: the statements of :func:`_reads` by (dialect class, parameter mark)
+_READS: dict[tuple[type, str], tuple[str, str]] = {}
+
+
+def _read_statements(postgresql: bool, quote: Callable[[str], str],
+                     mark: str) -> tuple[str, str]:
+    """(lock, read) of :func:`_reads`; on SQLite, the read ends where the condition on
+    the operator key goes (an ``IN`` list, of its own length)."""
+    parts, messages = quote(MessagePart.__tablename__), quote(Message.__tablename__)
+    columns = ", ".join([*(f"p.{quote(c.key)}" for c in _PART_COLUMNS),
+                         *(f"m.{quote(c.key)}" for c in RECEIPT_COLUMNS)])
+    join = f"JOIN {messages} AS m ON m.{quote('id')} = p.{quote('message_id')}"
+    if not postgresql:
+        return "", (f"SELECT {columns} FROM {parts} AS p {join} "
+                    f"WHERE p.{quote('connector_id')} = {mark} AND ")
+    # The keys are a table joined to the parts: an array parameter compared with
+    # "= ANY" is searched element by element for each of the connector's parts
+    # whenever the planner scans by connector, as it does before the table has
+    # statistics (20 ms a batch); joined, each key is one index lookup. The lock joins
+    # the same way: a semi-join ("IN (…)") was planned as a scan of every message.
+    keyed = (f"unnest({mark}::varchar[]) AS k(key) JOIN {parts} AS p "
+             f"ON p.{quote('connector_id')} = {mark} AND p.{quote('operator_key')} = k.key")
+    lock = f"SELECT m.{quote('id')} FROM {keyed} {join} ORDER BY m.{quote('id')} FOR UPDATE OF m"
+    return lock, f"SELECT {columns} FROM {keyed} {join}"
 
 
 @functools.cache
@@ -639,5 +772,5 @@ def _parts_of(postgresql: bool) -> Any:
 
 
 def _digest(*parts: object) -> str:
-    joined = "\x1f".join("" if p is None else str(p) for p in parts)
+    joined = "\x1f".join(["" if p is None else str(p) for p in parts])
     return hashlib.sha256(joined.encode("utf-8", "replace")).hexdigest()[:40]

@@ -50,9 +50,11 @@ def receipt_text(pdu: Any) -> str:
     return decode_text(raw, pdu.data_coding) if raw else ""
 
 
-def receipt_from_pdu(pdu: Any) -> Receipt:
-    """Read the receipt of a PDU; raises :class:`ReceiptFormatError` when there is none."""
-    text = receipt_text(pdu)
+def receipt_from_pdu(pdu: Any, *, text: str | None = None) -> Receipt:
+    """Read the receipt of a PDU; raises :class:`ReceiptFormatError` when there is none.
+    ``text``: its :func:`receipt_text`, when the caller has it already."""
+    if text is None:
+        text = receipt_text(pdu)
     try:
         parsed: Receipt | None = parse_receipt(text)
     except ReceiptFormatError as exc:

@@ -25,6 +25,7 @@ import contextlib
 import datetime as dt
 import itertools
 import logging
+import struct
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Final, Literal
@@ -185,6 +186,18 @@ class SubmitResult:
         return None
 
 
+def delivered_resp(pdu: Delivered, status: int = 0) -> bytes:
+    """The encoded deliver_sm_resp (data_sm_resp) of ``pdu``: a header and an empty
+    message_id, packed directly (``encode`` of the resp object cost more than the rest
+    of answering a receipt)."""
+    command = DataSMResp.command_id if isinstance(pdu, DataSM) else DeliverSMResp.command_id
+    return _EMPTY_RESP.pack(_EMPTY_RESP.size, command, status, pdu.sequence_number)
+
+
+#: a response whose body is an empty message_id: the header, then one NUL
+_EMPTY_RESP: Final = struct.Struct(">IIII1x")
+
+
 # --------------------------------------------------------------------------------------
 # Addresses and times
 # --------------------------------------------------------------------------------------
@@ -324,11 +337,15 @@ class SMPPClient:
     ``await close()``; deliver_sm go to ``on_receipts`` / ``on_mo`` in batches.
 
     ``window``: most submit_sm awaiting their answer. ``rate``: most submit_sm a second
-    (None: no limit). ``enquire_link_interval`` / ``response_timeout``: a link whose
-    enquire_link is not answered within ``response_timeout`` is dropped and bound again
-    after ``reconnect_min`` seconds, doubling up to ``reconnect_max``. A part refused
-    with ESME_RTHROTTLED or ESME_RMSGQFUL is sent again up to ``max_retries`` times,
-    after ``retry_delay`` seconds doubling each time.
+    (None: no limit). ``receivers``: how many links receive (deliver_sm): beyond the one
+    ``bind`` opens, ``receivers - 1`` more receiver binds. An SMSC keeps a window of
+    unanswered deliver_sm per link, and a deliver_sm is answered only once its batch is
+    stored, so more links bring larger batches (at most :data:`MAX_BATCH`).
+    ``enquire_link_interval`` / ``response_timeout``: a link whose enquire_link is not
+    answered within ``response_timeout`` is dropped and bound again after
+    ``reconnect_min`` seconds, doubling up to ``reconnect_max``. A part refused with
+    ESME_RTHROTTLED or ESME_RMSGQFUL is sent again up to ``max_retries`` times, after
+    ``retry_delay`` seconds doubling each time.
     """
 
     def __init__(
@@ -350,11 +367,17 @@ class SMPPClient:
         retry_delay: float = 1.0,
         on_receipts: DeliverHandler | None = None,
         on_mo: DeliverHandler | None = None,
+        receivers: int = 1,
     ) -> None:
         if bind not in _ROLES:
             raise SMPPError(f"bind must be one of {', '.join(_ROLES)}, got {bind!r}")
         if window < 1:
             raise SMPPError(f"window must be at least 1, got {window}")
+        if receivers < 1:
+            raise SMPPError(f"receivers must be at least 1, got {receivers}")
+        if receivers > 1 and bind == "transmitter":
+            raise SMPPError("a transmitter-only SMPP client receives nothing: receivers "
+                            "must be 1")
         self.host = host
         self.port = port
         self.system_id = system_id
@@ -362,6 +385,7 @@ class SMPPClient:
         self.system_type = system_type
         self.bind = bind
         self.window = window
+        self.receivers = receivers
         self.rate = rate
         self.enquire_link_interval = enquire_link_interval
         self.response_timeout = response_timeout
@@ -371,8 +395,9 @@ class SMPPClient:
         self.retry_delay = retry_delay
         self.on_receipts = on_receipts
         self.on_mo = on_mo
-        self._roles = _ROLES[bind]
-        self._tx_role = next((r for r in self._roles if r != "rx"), None)
+        # the extra receiver links are roles of their own: "rx2", "rx3"…
+        self._roles = _ROLES[bind] + tuple(f"rx{n}" for n in range(2, receivers + 1))
+        self._tx_role = next((r for r in self._roles if not r.startswith("rx")), None)
         self._links: dict[str, _Link | None] = {}
         self._ready: dict[str, asyncio.Event] = {}
         self._tasks: list[asyncio.Task[None]] = []
@@ -431,7 +456,7 @@ class SMPPClient:
                 f"cannot reach the SMSC at {self.host}:{self.port}: {err or 'timed out'}"
             ) from None
         link = _Link(self, role, reader, writer)
-        bind_cls = _BIND_CLASSES[role]
+        bind_cls = _BIND_CLASSES[role.rstrip("0123456789")]
         try:
             future = link.request(
                 bind_cls(
@@ -725,6 +750,7 @@ class SMPPClient:
                         len(items), kind)
             status = CommandStatus.ESME_RX_T_APPN
         for link, pdu in items:
-            resp = DataSMResp if isinstance(pdu, DataSM) else DeliverSMResp
-            with contextlib.suppress(LinkLost, OSError):
-                link.send(resp(sequence_number=pdu.sequence_number, command_status=status))
+            try:
+                link.send_encoded(delivered_resp(pdu, status))
+            except (LinkLost, OSError):
+                continue

@@ -122,6 +122,13 @@ class Link:
             raise LinkLost
         self._write(encode(pdu))
 
+    def send_encoded(self, data: bytes) -> None:
+        """Send a PDU encoded already (answers made by the thousand, whose bytes are a
+        header and a constant)."""
+        if not self.alive:
+            raise LinkLost
+        self._write(data)
+
     def _write(self, data: bytes) -> None:
         out = self._out
         if not out:
