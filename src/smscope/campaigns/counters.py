@@ -21,6 +21,7 @@ rebuilds the table under an exclusive lock of that row, never misses a write.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
@@ -30,7 +31,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from smscope.db.sql import insert_rows, is_postgresql, upsert_rows
+from smscope.db.sql import Driver, insert_rows, is_postgresql, upsert_rows
 from smscope.db.tables import Counter, Setting, StatCounter, StatDay
 
 __all__ = ["ACCEPTED_COUNTER", "ALL_LISTS", "BUCKET", "COST_COUNTER", "DAYS_SETTING",
@@ -150,26 +151,36 @@ class Tally:
             upsert_rows(session, StatCounter, _STAT_COLUMNS,
                         [dict(zip(_STAT_COLUMNS, row, strict=True)) for row in stat_rows],
                         conflict=_STAT_KEY, add=("value",))
-            zone = day_zone(session, lock=True)
+            zone = _writers_day_zone(session)
             if zone is not None:
                 days = _by_day(((row[:-1], row[-1]) for row in stat_rows), zone)
                 upsert_rows(session, StatDay, _DAY_COLUMNS, days, conflict=_DAY_KEY,
                             add=("value",))
 
 
-def _day_zone_statement(lock: bool) -> Any:
-    stmt = select(Setting.value).where(Setting.key == DAYS_SETTING)
-    return stmt.with_for_update(read=True) if lock else stmt
-
-
-_DAY_ZONE = {lock: _day_zone_statement(lock) for lock in (False, True)}
+_DAY_ZONE = select(Setting.value).where(Setting.key == DAYS_SETTING)
 _day_of: dict[tuple[str, datetime], Any] = {}
 
 
-def day_zone(session: Session, *, lock: bool = False) -> ZoneInfo | None:
-    """The zone ``stat_days`` is kept in, or None while it is not kept. ``lock``: share
-    the setting's row lock until the transaction ends (PostgreSQL), as writers do."""
-    value = session.execute(_DAY_ZONE[lock and is_postgresql(session)]).scalar()
+def day_zone(session: Session) -> ZoneInfo | None:
+    """The zone ``stat_days`` is kept in, or None while it is not kept."""
+    value = session.execute(_DAY_ZONE).scalar()
+    zone = value.get("zone") if isinstance(value, dict) else None
+    return ZoneInfo(zone) if zone else None
+
+
+def _writers_day_zone(session: Session) -> ZoneInfo | None:
+    """:func:`day_zone` for a writer, share-locked on PostgreSQL: on the transaction's
+    DB-API connection, since it runs with every batch of receipts (through the ORM the
+    statement cost more than the rest of the flush)."""
+    driver = Driver.of(session)
+    q = driver.quote
+    rows = driver.rows(
+        f"SELECT {q('value')} FROM {q('settings')} WHERE {q('key')} = {driver.mark}"
+        + (" FOR SHARE" if driver.postgresql else ""), (DAYS_SETTING,))
+    value = rows[0][0] if rows else None
+    if isinstance(value, str | bytes):
+        value = json.loads(value)
     zone = value.get("zone") if isinstance(value, dict) else None
     return ZoneInfo(zone) if zone else None
 
