@@ -90,6 +90,9 @@ def connector_add(
     rate: Annotated[float | None, typer.Option(help="Most messages a second.")] = None,
     window: Annotated[int | None, typer.Option(help="Most submit_sm awaiting an answer.")
                       ] = None,
+    receivers: Annotated[int | None, typer.Option(
+        help="Binds that receive receipts and replies, 1-16 (default 1): more give "
+             "larger batches where the SMSC's window is per bind.")] = None,
     split: Annotated[str | None, typer.Option(
         help="Long messages: udh8 (default), udh16, sar or payload.")] = None,
     id_format: Annotated[str | None, typer.Option(
@@ -103,8 +106,8 @@ def connector_add(
     if bool(smpp) == simulator:
         raise UsageError("give either --smpp HOST:PORT (with --system-id and --password) "
                          "or --simulator")
-    settings: dict[str, Any] = {"rate": rate, "window": window, "split": split,
-                                "id_format": id_format}
+    settings: dict[str, Any] = {"rate": rate, "window": window, "receivers": receivers,
+                                "split": split, "id_format": id_format}
     if split is not None and split not in ("udh8", "udh16", "sar", "payload"):
         raise UsageError(f"--split {split!r}: use udh8, udh16, sar or payload")
     if id_format is not None and id_format not in ("auto", "hex", "dec", "string"):

@@ -28,7 +28,9 @@ def test_campaign_sent_through_the_simulator_reports_every_recipient(
     setup_book(smscope, tmp_path)
     (tmp_path / "extra.txt").write_text("+33698765432\nnot a number\n", encoding="utf-8")
     assert smscope("blacklist", "add", "+33612340001").code == 0
-    added = smscope("connector", "add", "sim", "--simulator", "--profile", "instant", "--json")
+    # two receiver binds: receipts come in on both, and are all counted once
+    added = smscope("connector", "add", "sim", "--simulator", "--profile", "instant",
+                    "--receivers", "2", "--json")
     assert added.code == 0, added.err
     created = smscope("campaign", "create", "--name", "Soldes", "--sender", "SHOP",
                       "--text", "Bonjour {first_name}, -20 % à {ville|votre magasin}",
@@ -125,6 +127,8 @@ def test_sending_errors_are_one_line(smscope: Cli, tmp_path: Path) -> None:
     assert both.code == 2 and "either" in both.err
     profile = smscope("connector", "add", "x", "--simulator", "--profile", "nope")
     assert profile.code == 1 and "neither a built-in profile" in profile.err
+    receivers = smscope("connector", "add", "x", "--simulator", "--receivers", "17")
+    assert receivers.code != 0 and "receivers must be a whole number from 1 to 16" in receivers.err
 
 
 def test_empty_list_campaign_is_refused_at_send_and_stays_a_draft(smscope: Cli,
