@@ -176,3 +176,17 @@ def test_stats_command_prints_the_document_and_refuses_bad_dates(smscope: Any) -
     assert bad.code == 2 and "YYYY-MM-DD" in bad.err
     reversed_ = smscope("stats", "--from", "2026-11-03", "--to", "2026-11-01")
     assert reversed_.code == 2 and "swap them" in reversed_.err
+
+
+def test_a_long_range_by_day_is_summed_by_quarter_hour_and_agrees_with_the_days(
+        db: Database) -> None:
+    """Beyond a few months of periods the quarter hours are summed by bucket, not by a
+    SQL ``CASE`` per period: the same figures either way."""
+    engine = Engine(db).setup()
+    engine.campaign(numbers=[number(1)], now=datetime(2026, 6, 1, 22, 30, tzinfo=UTC))
+    engine.campaign(numbers=[number(2), number(3)], name="later",
+                    now=datetime(2026, 11, 24, 9, tzinfo=UTC))
+    document = stats(db, date(2026, 5, 1), date(2026, 11, 30))
+    assert len(document["periods"]) == 214
+    busy = {p["period"]: p["recipients"] for p in document["periods"] if p["recipients"]}
+    assert busy == {"2026-06-02": 1, "2026-11-24": 2}  # 22:30 UTC is 00:30 in Paris
