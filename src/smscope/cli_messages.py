@@ -105,10 +105,17 @@ def messages_search(
     out = _Consoles.out
     if page.items:
         out.print(table)
+    elif page.searched_to is not None:
+        out.print("no match yet")
     else:
         out.print("no message matches these filters" if cursor is None
                   else "no more messages")
-    if page.next_cursor:
+    if page.searched_to is not None:
+        out.print(f"searched the messages created back to "
+                  f"{local_time(page.searched_to, zone)}; older ones may match: add "
+                  f"--cursor {page.next_cursor} (same filters) to search on, or narrow "
+                  "the search with --from/--to, --campaign or --sender", soft_wrap=True)
+    elif page.next_cursor:
         out.print(f"more: add --cursor {page.next_cursor} (same filters) for the next "
                   "page, or --csv FILE for all of them", soft_wrap=True)
 

@@ -15,6 +15,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import insert, text
 
 from smscope.campaigns import service
@@ -356,9 +358,91 @@ def test_a_campaign_sent_by_the_engine_is_found_with_its_test_send(db: Database)
     assert find(db, status="received") == [items[number(1)]["id"]]
 
 
+# --------------------------------------------------------------------------- windows
+
+
+def pages_of(db: Database, limit: int, **filters: Any) -> list[Any]:
+    """Every page of a search, following the cursors."""
+    pages, cursor = [], None
+    while True:
+        result = page(db, MessageFilters(**filters), cursor=cursor, limit=limit)
+        pages.append(result)
+        cursor = result.next_cursor
+        if cursor is None:
+            return pages
+
+
+@pytest.mark.parametrize("one_moment", [False, True], ids=["spread", "one-fan-out"])
+def test_a_rare_text_pauses_the_page_and_its_cursor_goes_on(
+        db: Database, monkeypatch: pytest.MonkeyPatch, one_moment: bool) -> None:
+    """A page reads at most SCAN_LIMIT messages: a rare text gives short pages whose
+    cursors, followed, find every match once and in order, also inside one fan-out
+    (one creation moment for all)."""
+    monkeypatch.setattr(search, "SCAN_LIMIT", 40)
+    rare = {17, 18, 95, 160, 239}
+    moments = [T0 if one_moment else T0 + timedelta(seconds=i) for i in range(240)]
+    ids = add_messages(db, [{"created_at": m, "text": "Code 42 soldes" if i in rare else "Hi"}
+                            for i, m in enumerate(moments)])
+    expected = find(db, text="SOLDES")
+    assert sorted(expected) == sorted(ids[i] for i in rare)
+    pages = pages_of(db, 2, text="soldes")
+    assert [m["id"] for p in pages for m in p.items] == expected
+    paused = [p for p in pages if len(p.items) < 2 and p.next_cursor is not None]
+    assert paused, "240 messages read 40 at a time: some pages stop short"
+    assert all(p.searched_to is not None for p in paused)
+    assert sum(1 for p in pages if not p.items) >= 1
+    # a page that did not pause is full, or the last
+    assert all(len(p.items) == 2 for p in pages if p.next_cursor and p.searched_to is None)
+    assert pages[-1].next_cursor is None
+
+
+def test_a_common_text_fills_its_page_from_the_first_window(
+        db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search, "SCAN_LIMIT", 40)
+    add_messages(db, [{"created_at": T0 + timedelta(seconds=i), "text": "Hi soldes"}
+                      for i in range(100)])
+    pages = pages_of(db, 10, text="soldes")
+    assert [len(p.items) for p in pages] == [10] * 10
+    assert all(p.searched_to is None for p in pages)
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(shares=st.lists(st.sampled_from(["a", "b", "ab"]), min_size=0, max_size=60),
+       ties=st.integers(1, 30), limit=st.integers(1, 7), scan=st.integers(1, 25),
+       wanted=st.sampled_from([
+           {"text": "a"}, {"text": "b"}, {"status": "expired"},
+           {"category": "soft_bounce", "text": "b"}, {"sender": "SHOP", "text": "a"},
+           {"text": "b", "date_from": date(2026, 11, 21), "date_to": date(2026, 11, 22)},
+           {"sender": "SHOP", "text": "a", "date_from": date(2026, 11, 22)},
+           {"status": "received", "date_to": date(2026, 11, 21)},
+           {"date_from": date(2026, 11, 21), "date_to": date(2026, 11, 21)}]))
+def test_pages_of_a_selective_search_are_the_whole_result_in_order(
+        sqlite_db: Database, monkeypatch: pytest.MonkeyPatch, shares: list[str], ties: int,
+        limit: int, scan: int, wanted: dict[str, str]) -> None:
+    """Whatever the windows, the pages followed to the end hold exactly the result the
+    export streams (every match, once, newest first); messages 7 hours apart (with
+    ``ties`` at each moment) span days, cut by the date filters."""
+    with sqlite_db.transaction() as session:
+        session.execute(text("DELETE FROM messages"))
+    monkeypatch.setattr(search, "SCAN_LIMIT", scan)
+    monkeypatch.setattr(search, "_FIRST_WINDOW", 1)
+    if shares:
+        add_messages(sqlite_db, [
+            {"created_at": T0 + timedelta(hours=7 * (i // ties)), "text": share,
+             "status": "expired" if share == "b" else "received",
+             "category": "soft_bounce" if share == "b" else "delivered"}
+            for i, share in enumerate(shares)])
+    expected = find(sqlite_db, **wanted)
+    got = [m["id"] for p in pages_of(sqlite_db, limit, **wanted) for m in p.items]
+    assert got == expected
+
+
 # --------------------------------------------------------------------------- plans
 
 
+#: a cursor's moment inside the dates of SQLITE_PLANS: 2026-11-03 12:00 UTC
+DEEP = 1_793_707_200_000_000
 SQLITE_PLANS: dict[str, tuple[MessageFilters, str]] = {
     "none": (MessageFilters(), "ix_messages_created"),
     "dates": (MessageFilters(date_from=date(2026, 11, 1), date_to=date(2026, 11, 7)),
@@ -383,7 +467,8 @@ SQLITE_PLANS: dict[str, tuple[MessageFilters, str]] = {
 def test_sqlite_reads_each_page_off_an_index_in_order(tmp_path: Path, sqlite_template: Path,
                                                       name: str, deep: bool) -> None:
     """Without statistics SQLite picks plans by rules: each filter must read an index in
-    the search's order (no sort of every match) on page 1 and on later pages."""
+    the search's order (no sort of every match) on page 1 and on later pages; the probes
+    that bound a selective search's windows read that index alone (no table row)."""
     import shutil
 
     path = tmp_path / "plans.db"
@@ -392,17 +477,20 @@ def test_sqlite_reads_each_page_off_an_index_in_order(tmp_path: Path, sqlite_tem
     add_world(db)
     filters, index = SQLITE_PLANS[name]
     plans: list[str] = []
+    probes: list[str] = []
     from sqlalchemy import event
 
     def remember(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
         if "FROM messages" in statement and "ORDER BY" in statement:
             rows = cursor.connection.execute(f"EXPLAIN QUERY PLAN {statement}",
                                              parameters).fetchall()
-            plans.append(" / ".join(row[-1] for row in rows))
+            plan = " / ".join(row[-1] for row in rows)
+            probe = statement.startswith("SELECT messages.created_at, messages.id \nFROM")
+            (probes if probe else plans).append(plan)
 
     event.listen(db.engine, "before_cursor_execute", remember)
     try:
-        page(db, filters, cursor=encode_keys(1_700_000_000_000_000, 10) if deep else None)
+        page(db, filters, cursor=encode_keys(DEEP, 10) if deep else None)
     finally:
         db.dispose()
     assert len(plans) == (2 if deep else 1)
@@ -410,6 +498,11 @@ def test_sqlite_reads_each_page_off_an_index_in_order(tmp_path: Path, sqlite_tem
         assert index in plan and "TEMP B-TREE" not in plan, plan
     if deep:  # the rows of the cursor's own moment: a seek to its id, not a scan
         assert re.search(r"created_at=\? AND (id|rowid)<\?", plans[0]), plans[0]
+    selective = name in {"campaign+status", "status received", "status queued", "category",
+                         "text"}
+    assert len(probes) == ((2 if deep else 1) if selective else 0)
+    for plan in probes:
+        assert f"COVERING INDEX {index}" in plan and "TEMP B-TREE" not in plan, plan
 
 
 # --------------------------------------------------------------------------- CSV
@@ -516,6 +609,25 @@ def test_cli_table_shows_the_page_and_how_to_get_the_next(
     assert "more: add --cursor " in run.out
     empty = smscope("messages", "search", "--status", "expired")
     assert "no message matches these filters" in empty.out
+
+
+def test_cli_says_how_far_a_paused_search_read_and_how_to_go_on(
+        smscope: Callable[..., Any], cli_db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search, "SCAN_LIMIT", 2)
+    monkeypatch.setattr(search, "_FIRST_WINDOW", 1)
+    run = smscope("messages", "search", "--limit", "5", "--text", "n°0")
+    assert run.code == 0
+    # the newest two, 10:04 and 10:03 (the account zone is UTC), do not match
+    assert "no match yet" in run.out
+    assert "searched the messages created back to 2026-11-20T10:03:00+00:00" in run.out
+    cursor: str | None = re.search(r"--cursor (\S+)", run.out).group(1)  # type: ignore[union-attr]
+    found = []
+    while cursor is not None:  # two at a time, as the first page did
+        document = json.loads(smscope("messages", "search", "--limit", "5", "--text", "n°0",
+                                      "--json", "--cursor", cursor).out)
+        found += [m["text"] for m in document["items"]]
+        cursor = document["next_cursor"]
+    assert found == ["Bonjour n°0"]
 
 
 def test_cli_csv_writes_the_whole_result(smscope: Callable[..., Any], cli_db: Database,

@@ -29,10 +29,14 @@ what page 1 does. Which index (all led by the filtered column, then ``created_at
 * otherwise ``ix_messages_created``, dates bounding the stretch read.
 
 Common statuses, categories and text have no index of their own (status and category
-change with every receipt; a substring cannot use a B-tree): they filter the rows of
-the chosen index as it is read, so a page reads about ``limit / share`` rows, where
-``share`` is the part of the rows read that match — cheap for common values, a scan of
-the whole range for a rare text. Combine a text with dates or a campaign to bound it.
+change with every receipt; a substring cannot use a B-tree: a trigram index over every
+message's text would cost the fan-out more than it has): they filter the rows of the
+chosen index as it is read, so a page reads about ``limit / share`` rows, where
+``share`` is the part of the rows read that match — cheap for common values. For rare
+ones a page reads at most :data:`SCAN_LIMIT` rows, in growing windows whose ends are
+found on the index alone; it may then be short, even empty, and its cursor goes on
+where the reading stopped (:class:`SearchPage` ``searched_to``). The CSV export reads
+the whole range. Combine a text with dates or a campaign to bound it.
 
 **Test sends** are messages too: listed with status and category ``test`` (their
 delivery status is in the campaign report's test list), and found by ``--status test``
@@ -70,12 +74,12 @@ from smscope.db.sql import one_of
 from smscope.db.tables import SEARCH_PROBLEM, SEARCH_TEST, Connector, Message
 from smscope.errors import InvalidNumberError, NotFoundError, OutputFileError, UsageError
 from smscope.output import credits_text, local_time
-from smscope.pagination import Page, check_limit, decode_keys, split_page
+from smscope.pagination import Page, check_limit, decode_keys, encode_keys, split_page
 from smscope.reports.days import day_bounds, parse_day
 from smscope.statuses import Category, Status
 
-__all__ = ["CSV_COLUMNS", "ITEM_KEYS", "MessageFilters", "export_csv", "iter_messages",
-           "search_messages", "write_csv"]
+__all__ = ["CSV_COLUMNS", "ITEM_KEYS", "SCAN_LIMIT", "MessageFilters", "SearchPage", "export_csv",
+           "iter_messages", "search_messages", "write_csv"]
 
 #: the keys of a JSON item, in order (CONTRACTS §11)
 ITEM_KEYS = ("id", "campaign_id", "sender", "number", "text", "segments", "credits",
@@ -136,19 +140,39 @@ class MessageFilters:
 
 def search_messages(session: Session, filters: MessageFilters, *, cursor: str | None = None,
                     limit: int | None = None, zone: ZoneInfo,
-                    default_region: str | None = None) -> Page[dict[str, Any]]:
+                    default_region: str | None = None) -> SearchPage:
     """One page of the messages matching ``filters``, newest first.
 
     ``zone`` is the account's (the days of the date filters); ``default_region`` reads
     a national-format ``number``. Raises :class:`UsageError` for a malformed filter or
     cursor and :class:`NotFoundError` for an unknown campaign or connector.
+
+    A page reads at most :data:`SCAN_LIMIT` messages: a rare text (or status, or
+    category) over a long stretch gives a short page, possibly empty, whose
+    ``next_cursor`` goes on where the reading stopped (``searched_to`` says how far
+    back it went), so that no request holds the database for seconds.
     """
     limit = check_limit(limit)
     after = _position(cursor)
     statement = _statement(session, filters, zone, default_region)
-    rows = _read(session, statement, after, limit + 1)
+    if not statement.selective:
+        rows, paused = _read(session, statement, after, limit + 1), None
+    else:
+        rows, paused = _read_page(session, statement, after, limit + 1)
     page, next_cursor = split_page(rows, limit, _keys)
-    return Page(_items(session, page), next_cursor)
+    if paused is not None and next_cursor is None:
+        next_cursor = encode_keys(*_keys(paused))
+        return SearchPage(_items(session, page), next_cursor, searched_to=paused.created_at)
+    return SearchPage(_items(session, page), next_cursor)
+
+
+@dataclass
+class SearchPage(Page[dict[str, Any]]):
+    """A page of a search; ``searched_to`` is set when the page stopped short of
+    ``limit`` items because it read :data:`SCAN_LIMIT` messages: the creation moment
+    it read back to (the cursor goes on from there)."""
+
+    searched_to: datetime | None = None
 
 
 def iter_messages(session: Session, filters: MessageFilters, *, zone: ZoneInfo,
@@ -174,23 +198,106 @@ def _stream(session: Session, statement: _Statement,
         after = (rows[-1].created_at, rows[-1].id)
 
 
+def _seeks(statement: _Statement, after: tuple[datetime, int] | None,
+           down_to: Any = None) -> list[list[Any]]:
+    """The seeks that read, in order, the rows of ``statement`` after the position
+    ``after`` down to the position ``down_to`` (included; None: to the end).
+
+    Each is one range of the index with one bound a side, the tightest of the dates,
+    the cursor and the window: SQLite reads ``(created_at, id) < (…)`` in a descending
+    scan as ``created_at <= …`` and filters the rest, and of two lower bounds it may
+    stop at the looser, reading every row between. A fan-out gives a whole campaign one
+    ``created_at``, so either read every row of that moment: a page deep in a campaign,
+    or a window ending inside it, read the whole campaign.
+    """
+    start, end = statement.start, statement.end
+
+    def inside(moment: datetime) -> bool:
+        return (start is None or moment >= start) and (end is None or moment < end)
+
+    seeks: list[list[Any]] = []
+    # the rest of the cursor's moment
+    if after is not None and inside(after[0]):
+        same = [Message.created_at == after[0], Message.id < after[1]]
+        if down_to is not None and down_to.created_at == after[0]:
+            return [[*same, Message.id >= down_to.id]]
+        seeks.append(same)
+    # the moments between: one range
+    between: list[Any] = []
+    if after is not None and (end is None or after[0] < end):
+        between.append(Message.created_at < after[0])
+    elif end is not None:
+        between.append(Message.created_at < end)
+    if down_to is not None:
+        between.append(Message.created_at > down_to.created_at)
+    elif start is not None:
+        between.append(Message.created_at >= start)
+    seeks.append(between)
+    # the window's last moment, down to its last row
+    if down_to is not None:
+        seeks.append([Message.created_at == down_to.created_at, Message.id >= down_to.id])
+    return seeks
+
+
 def _read(session: Session, statement: _Statement, after: tuple[datetime, int] | None,
-          limit: int) -> Sequence[Any]:
-    """Up to ``limit`` rows of ``statement`` after the position ``after``, in order."""
-    query, order = statement.query, statement.order
-    if after is None:
-        return session.execute(query.order_by(*order).limit(limit)).all()
-    # Two seeks, not one row-value comparison: SQLite reads ``(created_at, id) < (…)``
-    # in a descending scan as ``created_at <= …`` and filters the rest, so a page deep
-    # in a campaign (one created_at for all its messages) read every row before it.
-    moment, last_id = after
-    rows = list(session.execute(
-        query.where(Message.created_at == moment, Message.id < last_id)
-        .order_by(*order).limit(limit)).all())
-    if len(rows) < limit:
-        rows += session.execute(query.where(Message.created_at < moment)
-                                .order_by(*order).limit(limit - len(rows))).all()
+          limit: int, *, down_to: Any = None) -> list[Any]:
+    """Up to ``limit`` rows of ``statement`` after the position ``after``, in order
+    (and not past the position ``down_to`` when given)."""
+    rows: list[Any] = []
+    for seek in _seeks(statement, after, down_to):
+        rows += session.execute(statement.query.where(*seek).order_by(*statement.order)
+                                .limit(limit - len(rows))).all()
+        if len(rows) >= limit:
+            break
     return rows
+
+
+#: the most messages one page of a selective search reads (about 50 ms on SQLite)
+SCAN_LIMIT = 100_000
+#: the first window read for a page, in rows per row wanted; each next one is larger
+_FIRST_WINDOW = 64
+_GROWTH = 8
+
+
+def _read_page(session: Session, statement: _Statement, after: tuple[datetime, int] | None,
+               limit: int) -> tuple[list[Any], Any]:
+    """Up to ``limit`` rows of a selective statement after ``after``, reading at most
+    :data:`SCAN_LIMIT` rows of its index; and the position where the reading paused
+    (None when the rows run out or the page is full).
+
+    The index is read window by window, each window bounded by its last position found
+    with an index-only probe (``OFFSET`` on the index, no table row read), so the
+    statement cannot read past it; windows grow, so that a common value costs one small
+    window and a rare one a few larger ones.
+    """
+    rows: list[Any] = []
+    read, window = 0, _FIRST_WINDOW * limit
+    position = after
+    while True:
+        window = min(window, SCAN_LIMIT - read)
+        boundary = _boundary(session, statement, position, window)
+        rows += _read(session, statement, position, limit - len(rows), down_to=boundary)
+        if len(rows) >= limit or boundary is None:
+            return rows, None
+        read += window
+        if read >= SCAN_LIMIT:
+            return rows, boundary
+        position = (boundary.created_at, boundary.id)
+        window *= _GROWTH
+
+
+def _boundary(session: Session, statement: _Statement,
+              after: tuple[datetime, int] | None, window: int) -> Any:
+    """The position of the ``window``-th row of the index after ``after`` (None when
+    there are fewer): where a window of the reading ends."""
+    for seek in _seeks(statement, after):
+        # a probe per seek, each with the whole window: when the cursor's moment holds
+        # fewer rows, the window overshoots by those few
+        probe = statement.probe.where(*seek).order_by(*statement.order)
+        found = session.execute(probe.offset(window - 1).limit(1)).first()
+        if found is not None:
+            return found
+    return None
 
 
 def _keys(row: Any) -> tuple[int, int]:
@@ -237,19 +344,33 @@ def _connector_names(session: Session) -> dict[int, str]:
 
 @dataclass(frozen=True)
 class _Statement:
-    """The search's statement (filtered, not yet paged) and the order it is read in."""
+    """The search's statement (filtered, not yet paged) and the order it is read in.
+
+    ``probe`` selects the position (``created_at, id``) of the rows the chosen index
+    holds, in the same order, with only the conditions that index answers;
+    ``selective`` says that the statement also filters those rows by something the
+    index does not hold and that may be rare (a text, a common status, a category, a
+    second equality), so that a page is read window by window (:func:`_read_page`).
+    """
 
     query: Select[*tuple[Any, ...]]
     order: tuple[Any, ...]
+    probe: Select[*tuple[Any, ...]]
+    selective: bool = False
+    #: the date filters' range of ``created_at`` (``start`` included, ``end`` not)
+    start: datetime | None = None
+    end: datetime | None = None
 
 
 def _statement(session: Session, filters: MessageFilters, zone: ZoneInfo,
                default_region: str | None) -> _Statement:
     """The search's statement; every filter is checked first."""
     dialect = session.get_bind().dialect.name
-    conditions: list[Any] = []
-    conditions += _date_conditions(filters.date_from, filters.date_to, zone)
-    conditions += _status_conditions(filters.status, filters.category, dialect)
+    start, end = day_bounds(filters.date_from, filters.date_to, zone)
+    status = _status_conditions(filters.status, filters.category, dialect)
+    indexed = list(status.indexed)
+    others = list(status.others)
+    selective = status.selective
     # the filters with an index (column, created_at[, id]) of their own, best first
     equal: list[tuple[Any, Any]] = []
     if filters.number is not None:
@@ -262,11 +383,15 @@ def _statement(session: Session, filters: MessageFilters, zone: ZoneInfo,
     if filters.connector is not None:
         equal.append((Message.connector_id, _connector_id(session, filters.connector)))
     if filters.text is not None and filters.text.strip():
-        conditions.append(_contains(filters.text.strip(), dialect))
-    conditions += [column == value for column, value in equal[1:]]
+        others.append(_contains(filters.text.strip(), dialect))
+        selective = True
+    others += [column == value for column, value in equal[1:]]
+    selective = selective or len(equal) > 1
     order: tuple[Any, ...] = (Message.created_at.desc(), Message.id.desc())
+    position = (Message.created_at, Message.id)
     if not equal:
-        return _Statement(select(*_COLUMNS).where(*conditions), order)
+        return _Statement(select(*_COLUMNS).where(*indexed, *others), order,
+                          select(*position).where(*indexed), selective, start, end)
     # The first of them leads the order, so that only its index gives the order without
     # a sort. On PostgreSQL it is written ``= ANY(array)``: with ``=`` the planner drops
     # a constant from the order and may read the (created_at, id) index instead,
@@ -274,27 +399,28 @@ def _statement(session: Session, filters: MessageFilters, zone: ZoneInfo,
     # rows read for a page of 100 in a million messages).
     column, value = equal[0]
     lead = one_of(column, "lead", postgresql=dialect == "postgresql")
-    query = select(*_COLUMNS).where(lead, *conditions).params(lead=[value])
-    return _Statement(query, (column.desc(), *order))
+    query = select(*_COLUMNS).where(lead, *indexed, *others).params(lead=[value])
+    probe = select(*position).where(lead, *indexed).params(lead=[value])
+    return _Statement(query, (column.desc(), *order), probe, selective, start, end)
 
 
-def _date_conditions(first: date | None, last: date | None, zone: ZoneInfo) -> list[Any]:
-    start, end = day_bounds(first, last, zone)
-    conditions = []
-    if start is not None:
-        conditions.append(Message.created_at >= start)
-    if end is not None:
-        conditions.append(Message.created_at < end)
-    return conditions
+@dataclass(frozen=True)
+class _StatusConditions:
+    """The status and category filters: those an index answers, the others, and
+    whether the others may keep only a few of the rows read."""
+
+    indexed: tuple[Any, ...] = ()
+    others: tuple[Any, ...] = ()
+    selective: bool = False
 
 
 def _status_conditions(status: str | None, category: str | None,
-                       dialect: str) -> list[Any]:
+                       dialect: str) -> _StatusConditions:
     wanted_status = _choice(status, "--status", Status) if status is not None else None
     wanted_category = (_choice(category, "--category", Category)
                        if category is not None else None)
     if wanted_status is None and wanted_category is None:
-        return []
+        return _StatusConditions()
     if wanted_status is not None and wanted_category is not None:
         if wanted_status.category is not wanted_category:
             raise UsageError(
@@ -302,21 +428,24 @@ def _status_conditions(status: str | None, category: str | None,
                 f"not {wanted_category}; give one of the two")
         wanted_category = None  # implied by the status
     if wanted_status is Status.TEST or wanted_category is Category.TEST:
-        return [sql_text(SEARCH_TEST)]  # the words of the partial index of test sends
+        # the words of the partial index of test sends
+        return _StatusConditions(indexed=(sql_text(SEARCH_TEST),))
     # a test send keeps its real delivery status in the table, shown as "test"
-    conditions: list[Any] = [Message.kind != _TEST]
+    others: list[Any] = [Message.kind != _TEST]
     if wanted_status is not None and wanted_status.category in _PROBLEMS:
         # the words of the partial index of problem statuses: it holds every row wanted
-        conditions += [Message.status == wanted_status.value, sql_text(SEARCH_PROBLEM)]
-    elif wanted_status is not None:
+        return _StatusConditions(
+            indexed=(Message.status == wanted_status.value, sql_text(SEARCH_PROBLEM)),
+            others=tuple(others))
+    if wanted_status is not None:
         # Common statuses are read off the index of the order (a page reads about
         # limit / share rows); SQLite, without statistics, would rather take the
         # dispatch index (status, next_attempt_at) and sort every such message.
         column = Message.status + "" if dialect == "sqlite" else Message.status
-        conditions.append(column == wanted_status.value)
+        others.append(column == wanted_status.value)
     if wanted_category is not None:
-        conditions.append(Message.category == wanted_category.value)
-    return conditions
+        others.append(Message.category == wanted_category.value)
+    return _StatusConditions(others=tuple(others), selective=True)
 
 
 def _choice(value: str, option: str, kind: type[Status] | type[Category]) -> Any:
