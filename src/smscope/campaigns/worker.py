@@ -69,6 +69,7 @@ class Worker:
         self._prices = app.price_table()
         self._windows = SendingWindows.from_config(app.config)
         self.errors: list[str] = []
+        self._checkpoints = False
 
     async def _in_db(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._db, fn, *args)
@@ -93,6 +94,10 @@ class Worker:
     async def open(self) -> None:
         """Open a session per connector; SmscopeError if none can be opened."""
         infos = await self._in_db(self._connectors)
+        if infos:
+            # receipts commit in a stream: their commits must not wait for checkpoints
+            self.app.db.start_checkpoints()
+            self._checkpoints = True
         if not infos:
             raise SmscopeError("no connector to send through; add one with "
                                "'smscope connector add NAME --smpp HOST:PORT ...' or "
@@ -126,12 +131,19 @@ class Worker:
                 await session.close()
         self.sessions.clear()
         self._db.shutdown(wait=True)
+        if self._checkpoints:
+            self._checkpoints = False
+            self.app.db.stop_checkpoints()
 
     # -- running ----------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
         """Open, work until ``stop`` is set, close."""
-        await self.open()
+        try:
+            await self.open()
+        except BaseException:
+            await self.close()
+            raise
         tasks = [asyncio.create_task(self._dispatch(s)) for s in self.sessions.values()]
         tasks.append(asyncio.create_task(self._housekeeping(stop)))
         try:

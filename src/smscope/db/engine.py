@@ -7,6 +7,7 @@ a :class:`Database` and asks it for a session (reads) or a transaction (writes).
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -23,6 +24,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from smscope.db.checkpoints import SAFETY_NET_PAGES, Checkpointer
 from smscope.errors import DatabaseError, SchemaOutdatedError
 
 log = logging.getLogger(__name__)
@@ -50,18 +52,21 @@ def normalize_url(url: str) -> str:
     return url
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(dbapi_connection: Any, *, autocheckpoint: int | None = None) -> None:
     # Take transactions away from the sqlite3 module so that BEGIN is ours (see _begin).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    for pragma in (
+    pragmas = [
         "journal_mode=WAL",  # readers never block the writer
         "synchronous=NORMAL",  # durable at checkpoints; safe with WAL
         "foreign_keys=ON",
         "busy_timeout=30000",  # wait for the writer instead of failing at once
         "cache_size=-16384",  # 16 MiB page cache: more made imports no faster
         "temp_store=MEMORY",
-    ):
+    ]
+    if autocheckpoint is not None:  # checkpoints run on a thread (db/checkpoints.py)
+        pragmas.append(f"wal_autocheckpoint={autocheckpoint}")
+    for pragma in pragmas:
         cursor.execute(f"PRAGMA {pragma}")
     cursor.close()
 
@@ -111,13 +116,50 @@ class Database:
         else:
             kwargs.update(pool_pre_ping=True, pool_size=5, max_overflow=10)
         self.engine: Engine = create_engine(self.url, **kwargs)
+        self._checkpointer: Checkpointer | None = None
+        self._checkpoint_users = 0
+        self._checkpoint_lock = threading.Lock()
         if self.backend == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "connect", self._on_sqlite_connect)
             event.listen(self.engine, "begin", _sqlite_begin)
         self._read = sessionmaker(bind=self.engine, expire_on_commit=False)
         self._write = sessionmaker(
             bind=self.engine.execution_options(**{_WRITE: True}), expire_on_commit=False
         )
+
+    def _on_sqlite_connect(self, dbapi_connection: Any, _record: Any) -> None:
+        _sqlite_pragmas(dbapi_connection, autocheckpoint=SAFETY_NET_PAGES
+                        if self._checkpointer is not None else None)
+
+    # ------------------------------------------------------------------ checkpoints
+
+    def start_checkpoints(self) -> None:
+        """Run this SQLite file's WAL checkpoints on a thread of their own until the
+        matching :meth:`stop_checkpoints` (see :mod:`smscope.db.checkpoints`); does
+        nothing on PostgreSQL or an in-memory database. Calls nest."""
+        database = make_url(self.url).database or ""
+        if self.backend != "sqlite" or database in ("", ":memory:"):
+            return
+        with self._checkpoint_lock:
+            self._checkpoint_users += 1
+            if self._checkpointer is None:
+                self._checkpointer = Checkpointer(database).start()
+                # connections open from now on leave the checkpoints to the thread;
+                # those idle in the pool are closed (those in use once returned)
+                self.engine.dispose()
+
+    def stop_checkpoints(self, *, every: bool = False) -> None:
+        """The end of one :meth:`start_checkpoints` (``every``: of all of them); the
+        last one stops the thread after a final checkpoint."""
+        with self._checkpoint_lock:
+            if self._checkpointer is None:
+                return
+            self._checkpoint_users = 0 if every else self._checkpoint_users - 1
+            if self._checkpoint_users > 0:
+                return
+            checkpointer, self._checkpointer = self._checkpointer, None
+            self.engine.dispose()
+        checkpointer.stop()
 
     # ------------------------------------------------------------------ sessions
 
@@ -210,6 +252,7 @@ class Database:
         )
 
     def dispose(self) -> None:
+        self.stop_checkpoints(every=True)
         self.engine.dispose()
 
 
