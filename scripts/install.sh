@@ -62,6 +62,16 @@ if [ -n "$missing_debs" ]; then
   fi
 fi
 
+# The browser tests (Playwright) drive Debian's Chromium, never a downloaded one.
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing Chromium for the browser tests (Debian package)" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "chromium not found: the browser tests will be skipped (apt-get install chromium)" >&2
+  fi
+fi
+
 # The npm smpp package for the interoperability tests (tests/interop), from its
 # package-lock.json. Without Node.js those tests are skipped, with a reason.
 interop=tests/interop

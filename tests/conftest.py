@@ -18,6 +18,8 @@ from sqlalchemy import create_engine, text
 from smscope.db import Database
 from tests.support.postgres import PostgresCluster, find_bin_dir
 
+pytest_plugins = ["tests.support.browser"]  # the browser and browser_page fixtures
+
 settings.register_profile("smscope", max_examples=100, deadline=None)
 settings.load_profile("smscope")
 
