@@ -26,6 +26,7 @@ from rich.table import Table
 from smscope import __version__, numbers
 from smscope import text as sms_text
 from smscope.app import Smscope
+from smscope.cli_accounts import register as register_account_commands
 from smscope.cli_campaigns import register as register_sending_commands
 from smscope.cli_messages import register as register_message_commands
 from smscope.cli_reports import register as register_report_commands
@@ -628,6 +629,7 @@ def demo_command(
 register_sending_commands(app, out, err)
 register_report_commands(app, out, err)
 register_message_commands(app, out, err)
+register_account_commands(app, out, err)
 
 
 # --------------------------------------------------------------------------- entry point
