@@ -15,12 +15,15 @@ from smscope.web.auth import SESSION_COOKIE, CsrfError, LoginRequired
 from smscope.web.pages import dashboard, login, tokens, users
 from smscope.web.pages._render import redirect, render
 
-__all__ = ["install", "router"]
+__all__ = ["MODULES", "install", "router"]
 
 log = logging.getLogger(__name__)
 
+#: the page modules, each with its ``router``
+MODULES = (login, dashboard, tokens, users)
+
 router = APIRouter()
-for _module in (login, dashboard, tokens, users):
+for _module in MODULES:
     router.include_router(_module.router)
 
 _TITLES = {400: "Bad request", 403: "Not allowed", 404: "Page not found",
