@@ -15,6 +15,7 @@ from smscope.accounts import tokens, users
 from smscope.accounts.sessions import Expiry
 from smscope.app import Smscope
 from smscope.config import Config
+from smscope.db import Database
 from smscope.web.app import create_app
 
 PASSWORD = "correct horse battery staple"
@@ -55,12 +56,8 @@ def signed_in(site: Site, email: str) -> tuple[TestClient, str]:
     return client, csrf_of(client.get("/").text)
 
 
-@pytest.fixture
-def site(tmp_path: Path, sqlite_template: Path) -> Iterator[Site]:
-    path = tmp_path / "web.db"
-    shutil.copyfile(sqlite_template, path)
-    smscope = Smscope(Config(database_url=f"sqlite:///{path}",
-                             public_url="http://127.0.0.1:8000"))
+def _site(url: str) -> Iterator[Site]:
+    smscope = Smscope(Config(database_url=url, public_url="http://127.0.0.1:8000"))
     with smscope.db.transaction() as session:
         for email, role in (("admin@example.com", "admin"), ("member@example.com", "member"),
                             ("reader@example.com", "readonly")):
@@ -79,3 +76,19 @@ def site(tmp_path: Path, sqlite_template: Path) -> Iterator[Site]:
     for client in clients:
         client.close()
     smscope.close()
+
+
+@pytest.fixture
+def site(tmp_path: Path, sqlite_template: Path) -> Iterator[Site]:
+    """The app over a fresh SQLite file."""
+    path = tmp_path / "web.db"
+    shutil.copyfile(sqlite_template, path)
+    yield from _site(f"sqlite:///{path}")
+
+
+@pytest.fixture
+def pg_site(pg_db: Database) -> Iterator[Site]:
+    """The app over a fresh PostgreSQL database (what SQLite lets pass, it may not)."""
+    url = pg_db.url
+    pg_db.dispose()
+    yield from _site(url)

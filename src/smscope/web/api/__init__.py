@@ -8,6 +8,8 @@ needs a caller (:func:`smscope.web.api._auth.api_login`).
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Depends, FastAPI
 
 from smscope import __version__
@@ -31,4 +33,23 @@ def create_api() -> FastAPI:
     for module in (campaigns, messages, stats, contacts, blacklist):
         api.include_router(module.router, dependencies=[Depends(api_login)])
     _errors.install(api)
+    _declare_bearer(api)
     return api
+
+
+def _declare_bearer(api: FastAPI) -> None:
+    """Say in the schema that every route takes a Bearer token (the dependency reads
+    the header itself, so that its errors keep the API's shape)."""
+    make = api.openapi
+
+    def openapi() -> dict[str, Any]:
+        if api.openapi_schema is None:
+            schema = make()
+            schema.setdefault("components", {})["securitySchemes"] = {
+                "bearer": {"type": "http", "scheme": "bearer",
+                           "description": "an API token"}}
+            schema["security"] = [{"bearer": []}]
+            api.openapi_schema = schema
+        return api.openapi_schema
+
+    api.openapi = openapi  # type: ignore[method-assign]

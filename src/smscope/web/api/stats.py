@@ -16,8 +16,9 @@ __all__ = ["router"]
 
 router = APIRouter(tags=["statistics"], responses=ERRORS)
 
-Day = Annotated[str | None, Query(max_length=10, pattern=r"^\d{4}-\d{2}-\d{2}$",
-                                  description="YYYY-MM-DD in the account's zone")]
+Day = Annotated[str | None, Query(max_length=10,
+                                  description="Last day, YYYY-MM-DD in the account's zone "
+                                              "(default: today)")]
 
 
 @router.get("/stats", summary="Statistics over a date range (as stats --json)")
