@@ -585,7 +585,8 @@ def serve_command(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=0, max=65535)] = 8000,
 ) -> None:
-    """Serve the web application (tracked links /c/…) until interrupted."""
+    """Serve the web application (the UI, the REST API under /api/v1, tracked links
+    /c/…) until interrupted; 'smscope users create EMAIL --admin' makes the first login."""
     from smscope.web import server
     from smscope.web.app import create_app
 
