@@ -92,3 +92,10 @@ def pg_site(pg_db: Database) -> Iterator[Site]:
     url = pg_db.url
     pg_db.dispose()
     yield from _site(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_site(request: pytest.FixtureRequest) -> Site:
+    """The app on each backend, for what the storage could change."""
+    site: Site = request.getfixturevalue("site" if request.param == "sqlite" else "pg_site")
+    return site

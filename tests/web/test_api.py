@@ -13,11 +13,6 @@ from smscope.web.api import campaigns as campaigns_api
 from tests.web.conftest import signed_in
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def any_site(request):
-    return request.getfixturevalue("site" if request.param == "sqlite" else "pg_site")
-
-
 def clients_of(site):
     client = site.client()
     headers = {role: {"Authorization": f"Bearer {site.token(email)}"} for role, email in (
@@ -197,6 +192,9 @@ def test_a_campaign_made_and_driven_through_the_api(site, api, smscope) -> None:
              422, "validation_error")
     is_error(client.post("/api/v1/campaigns", headers=member, json={**body, "extra": 1}),
              422, "validation_error")
+    for validity in ("soon", "0s"):
+        is_error(client.post("/api/v1/campaigns", headers=member,
+                             json={**body, "validity": validity}), 400, "bad_request")
     listed = client.get("/api/v1/campaigns", headers=headers["readonly"]).json()
     assert [c["id"] for c in listed["items"]] == [campaign["id"]]
 

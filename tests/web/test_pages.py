@@ -152,3 +152,16 @@ def test_the_stylesheet_is_served_by_the_app_and_pages_load_nothing_else(site) -
         assert "default-src 'self'" in client.get(path).headers["content-security-policy"]
         for link in re.findall(r'href="(/[^"]*)"', html):  # no dead ends
             assert client.get(link).status_code == 200, (path, link)
+
+
+def test_a_page_that_fails_is_a_500_page_without_a_trace(site, monkeypatch) -> None:
+    from smscope.web.pages import dashboard
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(dashboard, "recent_campaigns", explode)
+    client, _ = signed_in(site, "member@example.com")
+    answer = client.get("/")
+    assert answer.status_code == 500 and "smscope could not show this page" in answer.text
+    assert "secret" not in answer.text and "Traceback" not in answer.text

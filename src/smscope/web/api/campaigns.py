@@ -5,7 +5,7 @@ and :mod:`smscope.reports`, as the CLI is."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -14,11 +14,9 @@ from sqlalchemy import select
 
 from smscope.campaigns import service
 from smscope.campaigns.fanout import parse_numbers
-from smscope.config import parse_duration
 from smscope.connectors import registry
 from smscope.db.tables import Campaign
 from smscope.db.types import utcnow
-from smscope.errors import UsageError
 from smscope.pagination import decode_cursor, encode_cursor
 from smscope.reports.campaign import campaign_report
 from smscope.reports.recipients import SORTS, recipients_page
@@ -77,18 +75,6 @@ def get_campaign(request: Request, campaign_id: Id) -> ApiJSON:
         return ApiJSON(campaign_to_json(service.get_campaign(session, campaign_id)))
 
 
-def _validity(value: str | None) -> timedelta | None:
-    if value is None:
-        return None
-    try:
-        period = parse_duration(value)
-    except ValueError as exc:
-        raise UsageError(f"validity: {exc}") from None
-    if period <= timedelta(0):
-        raise UsageError("validity must be positive")
-    return period
-
-
 @router.post("", status_code=201, summary="Create a draft campaign")
 def create_campaign(request: Request, body: CampaignIn) -> ApiJSON:
     smscope = app_of(request)
@@ -97,17 +83,13 @@ def create_campaign(request: Request, body: CampaignIn) -> ApiJSON:
     if schedule is not None and schedule.tzinfo is None:
         schedule = schedule.replace(tzinfo=config.zone)
     with smscope.db.transaction() as session:
-        registry.sync_config_connectors(session, config)
-        connector = body.connector
-        if connector is None:
-            known = registry.list_connectors(session)
-            if len(known) == 1:
-                connector = known[0].name
+        connector = registry.connector_for_campaign(session, config, body.connector)
         campaign = service.create_campaign(
             session, name=body.name, sender=body.sender, text=body.text, config=config,
             now=utcnow(), lists=body.lists,
             numbers=parse_numbers(body.numbers, config.default_region), type_=body.type,
-            connector=connector, schedule=schedule, validity=_validity(body.validity),
+            connector=connector, schedule=schedule,
+            validity=service.parse_validity(body.validity, "validity"),
             track_links=body.track_links, actor=f"api:{request.state.login.email}")
         data = campaign_to_json(campaign)
     return ApiJSON(data, 201, headers={"Location": f"/api/v1/campaigns/{data['id']}"})

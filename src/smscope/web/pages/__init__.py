@@ -4,8 +4,6 @@ the right status for the rest (never a trace)."""
 
 from __future__ import annotations
 
-import logging
-
 from fastapi import APIRouter, FastAPI, Request
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
@@ -16,8 +14,6 @@ from smscope.web.pages import dashboard, login, tokens, users
 from smscope.web.pages._render import redirect, render
 
 __all__ = ["MODULES", "install", "router"]
-
-log = logging.getLogger(__name__)
 
 #: the page modules, each with its ``router``
 MODULES = (login, dashboard, tokens, users)
@@ -66,7 +62,7 @@ async def _http(request: Request, exc: Exception) -> Response:
 
 
 async def _crash(request: Request, exc: Exception) -> Response:
-    log.error("web: %s %s failed", request.method, request.url.path, exc_info=exc)
+    # the server logs the exception with its trace after this answer went out
     return error_page(request, 500, "smscope could not show this page. The error is in "
                                     "the server's log; try again, and tell your admin if "
                                     "it goes on.")
