@@ -264,3 +264,34 @@ def test_hostile_parameters_get_a_4xx_never_a_5xx(any_site, path) -> None:
         assert answer.status_code < 500, (value, answer.text)
         if answer.status_code >= 400:
             is_error(answer, answer.status_code, answer.json()["error"]["code"])
+
+
+def test_an_oversized_body_is_413_and_changes_nothing(site, api) -> None:
+    from smscope.web.api._limits import MAX_BODY
+    client, headers = api
+    body = json.dumps({"name": "big", "sender": "SHOP", "text": "x",
+                       "numbers": ["+33612345678"] * (MAX_BODY // 14)}).encode()
+    assert len(body) > MAX_BODY
+    member = {**headers["member"], "Content-Type": "application/json"}
+    is_error(client.post("/api/v1/campaigns", headers=member, content=body), 413, "too_large")
+
+    def chunks():  # no Content-Length: counted as it streams
+        for start in range(0, len(body), 1 << 20):
+            yield body[start:start + (1 << 20)]
+
+    is_error(client.post("/api/v1/campaigns", headers=member, content=chunks()), 413,
+             "too_large")
+    with site.smscope.db.session() as session:
+        assert session.scalars(select(Campaign)).all() == []
+
+
+def test_a_message_and_its_history(site, api, smscope, monkeypatch) -> None:
+    from tests.reports.sample import sent_campaign
+    sent_campaign(site.smscope.db)
+    monkeypatch.setenv("SMSCOPE_DATABASE_URL", site.smscope.db.url)
+    client, headers = api
+    answer = client.get("/api/v1/messages/2", headers=headers["readonly"])
+    assert answer.status_code == 200
+    assert answer.json() == smscope("messages", "show", "2", "--json").json()
+    is_error(client.get("/api/v1/messages/99999", headers=headers["readonly"]), 404,
+             "not_found")

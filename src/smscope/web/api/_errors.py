@@ -27,6 +27,7 @@ from smscope.errors import (
     TemplateError,
 )
 from smscope.web.api._json import ApiJSON
+from smscope.web.api._limits import BodyLimit
 
 __all__ = ["ApiError", "error_response", "install"]
 
@@ -147,3 +148,5 @@ def install(api: FastAPI) -> None:
     api.add_exception_handler(RequestValidationError, _validation)
     api.add_exception_handler(HTTPException, _http)
     api.add_middleware(CatchAll)
+    # outermost of the two: a body too large is refused before anything reads it
+    api.add_middleware(BodyLimit)

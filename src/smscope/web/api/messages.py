@@ -1,5 +1,5 @@
 """``/messages``: monitoring search, the items and filters of ``smscope messages
-search --json``."""
+search --json``, and one message's history (``smscope messages show --json``)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
+from smscope.reports.recipients import message_history
 from smscope.reports.search import MessageFilters, search_messages
-from smscope.web.api._common import DEFAULT, ERRORS, MAX_ID, Cursor, Limit, app_of
+from smscope.web.api._common import DEFAULT, ERRORS, MAX_ID, Cursor, Id, Limit, app_of
 from smscope.web.api._json import ApiJSON
 
 __all__ = ["router"]
@@ -36,3 +37,9 @@ def search(request: Request,
                                zone=smscope.config.zone,
                                default_region=smscope.config.default_region)
         return ApiJSON(page.to_json())
+
+
+@router.get("/messages/{message_id}", summary="One message and everything that happened to it")
+def show(request: Request, message_id: Id) -> ApiJSON:
+    with app_of(request).db.session() as session:
+        return ApiJSON(message_history(session, message_id))
