@@ -147,3 +147,27 @@ def test_login_never_redirects_off_site(site, target) -> None:
                                          "csrf_token": csrf_of(page.text), "next": target},
                          follow_redirects=False)
     assert answer.status_code == 303 and answer.headers["location"] == "/"
+
+
+@pytest.mark.parametrize(("content", "content_type"), [
+    (b"\xff\xfe garbage", "multipart/form-data; boundary=x"),
+    (b"email=%ZZ&password=%", "application/x-www-form-urlencoded"),
+    (b'{"email": "admin@example.com"}', "application/json"),
+    (b"", "text/plain"),
+])
+def test_a_malformed_login_post_is_a_clean_4xx(site, content, content_type) -> None:
+    client = site.client()
+    client.get("/login")
+    answer = client.post("/login", content=content, headers={"Content-Type": content_type},
+                         follow_redirects=False)
+    assert 400 <= answer.status_code < 500
+    assert "Traceback" not in answer.text and "smscope_session" not in client.cookies
+
+
+def test_old_attempts_are_forgotten(site) -> None:
+    client = site.client()
+    log_in(client, "admin@example.com", "wrong")
+    move_back(site, LoginAttempt, "at", timedelta(days=2))
+    log_in(client, "admin@example.com")
+    with site.smscope.db.session() as session:
+        assert session.scalars(select(LoginAttempt.success)).all() == [True]

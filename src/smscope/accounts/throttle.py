@@ -10,7 +10,7 @@ import math
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from smscope.db.tables import LoginAttempt
@@ -20,6 +20,7 @@ __all__ = ["LIMIT", "WINDOW", "check_throttle", "record_attempt", "retry_after"]
 
 LIMIT = 5
 WINDOW = timedelta(minutes=15)
+KEEP = timedelta(days=1)
 
 
 def retry_after(failures: list[datetime], now: datetime) -> int:
@@ -54,3 +55,6 @@ def record_attempt(session: Session, email: str, address: str, *, success: bool,
                    now: datetime) -> None:
     session.add(LoginAttempt(email=email[:254], address=address[:64], at=now,
                              success=success))
+    # attempts older than a day tell nothing any more: the table stays small, even
+    # under a flood of guesses
+    session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - KEEP))
