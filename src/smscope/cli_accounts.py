@@ -106,6 +106,76 @@ def users_list(json_out: JsonOpt = False) -> None:
     _Consoles.out.print(table)
 
 
+def _user_line(data: dict[str, object]) -> str:
+    return f"user {data['email']}: {data['role']}, {'active' if data['active'] else 'deactivated'}"
+
+
+@users_app.command("set-role")
+def users_set_role(
+    email: Annotated[str, typer.Argument(help="The user's e-mail address.")],
+    role: Annotated[str, typer.Argument(help="admin, member or readonly.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Change a user's role (the last admin stays one)."""
+    smscope = Smscope()
+    with smscope.db.transaction() as session:
+        data = accounts.user_to_json(
+            accounts.set_role(session, accounts.get_user(session, email).id, role))
+    if json_out:
+        print_json(data)
+    else:
+        _Consoles.out.print(_user_line(data))
+
+
+def _set_active(email: str, active: bool, json_out: bool) -> None:
+    smscope = Smscope()
+    with smscope.db.transaction() as session:
+        data = accounts.user_to_json(
+            accounts.set_active(session, accounts.get_user(session, email).id, active))
+    if json_out:
+        print_json(data)
+    else:
+        _Consoles.out.print(_user_line(data))
+
+
+@users_app.command("deactivate")
+def users_deactivate(
+    email: Annotated[str, typer.Argument(help="The user's e-mail address.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Stop a user: no login, and their sessions and API tokens stop working."""
+    _set_active(email, False, json_out)
+
+
+@users_app.command("activate")
+def users_activate(
+    email: Annotated[str, typer.Argument(help="The user's e-mail address.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Let a deactivated user in again."""
+    _set_active(email, True, json_out)
+
+
+@users_app.command("password")
+def users_password(
+    email: Annotated[str, typer.Argument(help="The user's e-mail address.")],
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="Read the password from the first line of stdin "
+                                 "(otherwise: prompt on a terminal, or make one up).")
+    ] = False,
+) -> None:
+    """Set a user's password (their browser sessions end)."""
+    smscope = Smscope()
+    with smscope.db.session() as session:
+        accounts.get_user(session, email)  # an unknown user is said before any prompt
+    password, generated = _password(password_stdin)
+    with smscope.db.transaction() as session:
+        address = accounts.set_password(session, email, password).email
+    _Consoles.out.print(f"user {address}: password changed")
+    if generated:
+        _Consoles.out.print(f"password (shown once, keep it): {password}")
+
+
 @tokens_app.command("create")
 def tokens_create(
     email: Annotated[str, typer.Argument(help="The user the token acts as.")],

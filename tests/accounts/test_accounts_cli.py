@@ -86,3 +86,39 @@ def test_bad_token_input_is_one_line(smscope, args, message) -> None:
     assert run.code != 0
     lines = run.err.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], run.err
+
+
+def test_role_activation_and_password_from_the_command_line(smscope, monkeypatch) -> None:
+    create(smscope, monkeypatch, "a@example.com", "--admin", stdin="")
+    create(smscope, monkeypatch, "b@example.com", "--role", "member", stdin="")
+    assert smscope("users", "set-role", "B@example.com", "readonly", "--json").json()[
+        "role"] == "readonly"
+    assert smscope("users", "deactivate", "b@example.com").out.strip() == (
+        "user b@example.com: readonly, deactivated")
+    assert smscope("users", "activate", "b@example.com", "--json").json()["active"] is True
+    monkeypatch.setattr(sys, "stdin", io.StringIO("n3w pass\n"))
+    run = smscope("users", "password", "b@example.com", "--password-stdin")
+    assert run.code == 0 and "n3w" not in run.out
+    from smscope.accounts.users import authenticate
+    from smscope.app import Smscope
+    from smscope.db.types import utcnow
+    app = Smscope()
+    with app.db.transaction() as session:
+        assert authenticate(session, "b@example.com", "n3w pass", now=utcnow()) is not None
+    app.close()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("users", "set-role", "a@example.com", "member"), "is the last admin"),
+    (("users", "deactivate", "a@example.com"), "is the last admin"),
+    (("users", "set-role", "a@example.com", "boss"), "role 'boss'"),
+    (("users", "set-role", "ghost@example.com", "member"), "no user ghost@example.com"),
+    (("users", "password", "ghost@example.com"), "no user ghost@example.com"),
+])
+def test_bad_user_changes_are_one_line(smscope, monkeypatch, args, message) -> None:
+    create(smscope, monkeypatch, "a@example.com", "--admin", stdin="")
+    run = smscope(*args)
+    assert run.code != 0
+    lines = run.err.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], run.err
+    assert smscope("users", "list", "--json").json()["items"][0]["role"] == "admin"

@@ -14,14 +14,15 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from smscope.db.tables import User
+from smscope.db.tables import User, WebSession
 from smscope.errors import ConflictError, NotFoundError, UsageError
 
 __all__ = ["ROLES", "authenticate", "create_user", "generate_password", "get_user",
-           "hash_password", "list_users", "normalize_email", "set_active", "set_role",
+           "hash_password", "list_users", "normalize_email", "set_active", "set_password",
+           "set_role",
            "user_to_json", "verify_password"]
 
 ROLES = ("admin", "member", "readonly")
@@ -118,6 +119,15 @@ def set_active(session: Session, user_id: int, active: bool) -> User:
     if not active and user.role == "admin" and not _admins_left(session, user.id):
         raise ConflictError(f"{user.email} is the last admin; make another user admin first")
     user.is_active = active
+    return user
+
+
+def set_password(session: Session, email_or_id: str | int, password: str) -> User:
+    """A new password; the user's browser sessions end (a password is changed when it
+    may be known to someone else)."""
+    user = get_user(session, email_or_id)
+    user.password_hash = hash_password(password)
+    session.execute(delete(WebSession).where(WebSession.user_id == user.id))
     return user
 
 
