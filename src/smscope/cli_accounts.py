@@ -20,6 +20,10 @@ from smscope.output import local_time, print_json
 __all__ = ["register"]
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+EmailArg = Annotated[str, typer.Argument(help="The user's e-mail address.")]
+PasswordStdinOpt = Annotated[bool, typer.Option(
+    "--password-stdin", help="Read the password from the first line of stdin (otherwise: "
+                             "prompt on a terminal, or make one up and print it once).")]
 
 users_app = typer.Typer(help="People who log in to the web app.", no_args_is_help=True)
 tokens_app = typer.Typer(help="API tokens (Authorization: Bearer TOKEN).", no_args_is_help=True)
@@ -55,14 +59,11 @@ def _password(from_stdin: bool) -> tuple[str, bool]:
 
 @users_app.command("create")
 def users_create(
-    email: Annotated[str, typer.Argument(help="The user's e-mail address (their login).")],
+    email: EmailArg,
     role: Annotated[str | None, typer.Option(
         help="admin, member or readonly.")] = None,
     admin: Annotated[bool, typer.Option("--admin", help="Short for --role admin.")] = False,
-    password_stdin: Annotated[bool, typer.Option(
-        "--password-stdin", help="Read the password from the first line of stdin "
-                                 "(otherwise: prompt on a terminal, or make one up).")
-    ] = False,
+    password_stdin: PasswordStdinOpt = False,
     json_out: JsonOpt = False,
 ) -> None:
     """Create a user who can log in to the web app."""
@@ -112,7 +113,7 @@ def _user_line(data: dict[str, object]) -> str:
 
 @users_app.command("set-role")
 def users_set_role(
-    email: Annotated[str, typer.Argument(help="The user's e-mail address.")],
+    email: EmailArg,
     role: Annotated[str, typer.Argument(help="admin, member or readonly.")],
     json_out: JsonOpt = False,
 ) -> None:
@@ -140,7 +141,7 @@ def _set_active(email: str, active: bool, json_out: bool) -> None:
 
 @users_app.command("deactivate")
 def users_deactivate(
-    email: Annotated[str, typer.Argument(help="The user's e-mail address.")],
+    email: EmailArg,
     json_out: JsonOpt = False,
 ) -> None:
     """Stop a user: no login, and their sessions and API tokens stop working."""
@@ -149,7 +150,7 @@ def users_deactivate(
 
 @users_app.command("activate")
 def users_activate(
-    email: Annotated[str, typer.Argument(help="The user's e-mail address.")],
+    email: EmailArg,
     json_out: JsonOpt = False,
 ) -> None:
     """Let a deactivated user in again."""
@@ -158,11 +159,8 @@ def users_activate(
 
 @users_app.command("password")
 def users_password(
-    email: Annotated[str, typer.Argument(help="The user's e-mail address.")],
-    password_stdin: Annotated[bool, typer.Option(
-        "--password-stdin", help="Read the password from the first line of stdin "
-                                 "(otherwise: prompt on a terminal, or make one up).")
-    ] = False,
+    email: EmailArg,
+    password_stdin: PasswordStdinOpt = False,
 ) -> None:
     """Set a user's password (their browser sessions end)."""
     smscope = Smscope()
