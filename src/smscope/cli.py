@@ -26,6 +26,7 @@ from rich.table import Table
 from smscope import __version__, numbers
 from smscope import text as sms_text
 from smscope.app import Smscope
+from smscope.cli_accounts import register as register_account_commands
 from smscope.cli_campaigns import register as register_sending_commands
 from smscope.cli_messages import register as register_message_commands
 from smscope.cli_reports import register as register_report_commands
@@ -584,7 +585,8 @@ def serve_command(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=0, max=65535)] = 8000,
 ) -> None:
-    """Serve the web application (tracked links /c/…) until interrupted."""
+    """Serve the web application (the UI, the REST API under /api/v1, tracked links
+    /c/…) until interrupted; 'smscope users create EMAIL --admin' makes the first login."""
     from smscope.web import server
     from smscope.web.app import create_app
 
@@ -628,6 +630,7 @@ def demo_command(
 register_sending_commands(app, out, err)
 register_report_commands(app, out, err)
 register_message_commands(app, out, err)
+register_account_commands(app, out, err)
 
 
 # --------------------------------------------------------------------------- entry point

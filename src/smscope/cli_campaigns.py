@@ -11,7 +11,7 @@ import contextlib
 import itertools
 import signal
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -225,20 +225,9 @@ def campaign_create(
     raw_numbers = read_numbers(numbers) if numbers is not None else []
     if numbers is not None and not raw_numbers:
         raise UsageError(f"{numbers} holds no number")
-    validity_period = None
-    if validity is not None:
-        try:
-            validity_period = parse_duration(validity)
-        except ValueError as exc:
-            raise UsageError(f"--validity: {exc}") from None
-        if validity_period <= timedelta(0):
-            raise UsageError("--validity must be positive")
+    validity_period = service.parse_validity(validity)
     with smscope.db.transaction() as session:
-        registry.sync_config_connectors(session, config)
-        if connector is None:
-            known = registry.list_connectors(session)
-            if len(known) == 1:
-                connector = known[0].name
+        connector = registry.connector_for_campaign(session, config, connector)
         campaign = service.create_campaign(
             session, name=name, sender=sender, text=text, config=config, now=utcnow(),
             lists=lists or [], numbers=parse_numbers(raw_numbers, config.default_region),

@@ -13,7 +13,9 @@ the campaign is sent, so the simulator's clicks land and the report counts them.
 app listens on loopback: on the port of ``public_url`` (8000 by default) when it is
 free, otherwise (and always with ``--no-ui``, so that runs side by side never collide)
 on a free port; the run's public URL is that address, whatever the configuration says.
-Without ``--no-ui`` the app goes on serving after the report until Ctrl-C.
+Without ``--no-ui`` the app goes on serving after the report until Ctrl-C, and the
+demo prints the address to open and the login of the demo's admin (made on a new
+database with a new password, printed once).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from urllib.parse import urlsplit
 
 from rich.console import Console
 
+from smscope.accounts import users
 from smscope.app import Smscope
 from smscope.campaigns import service
 from smscope.campaigns.fanout import parse_numbers
@@ -44,7 +47,7 @@ from smscope.contacts import blacklist as bl
 from smscope.contacts import book
 from smscope.contacts.importer import import_contacts
 from smscope.db.types import utcnow
-from smscope.errors import UsageError
+from smscope.errors import NotFoundError, UsageError
 from smscope.output import print_json
 from smscope.pricing import CreditBank
 from smscope.reports.campaign import campaign_report
@@ -64,6 +67,8 @@ MOBILE_PREFIXES = [f"06{b:02d}" for b in range(10, 90) if b != 39] + [
 DEMO_TEXT = ("Bonjour {first_name|there}, -20 % ce week-end à {city|votre magasin} : "
              "shop.example.com/soldes STOP au 36180")
 DEMO_CONNECTOR = "demo-simulator"
+#: the web UI's login for the demo
+DEMO_ADMIN = "demo@example.com"
 #: the longest the demo waits for every message to be final
 DEMO_TIMEOUT = 300.0
 LOOPBACK = ("127.0.0.1", "localhost")
@@ -175,18 +180,34 @@ def run_demo(*, recipients: int, seed: int, json_out: bool, no_ui: bool, console
     smscope = Smscope(config)
     err.print(f"database: {smscope.db.display_url}" + (" (new)" if fresh else ""),
               soft_wrap=True)
+    password = demo_admin(smscope)
     web = server.BackgroundServer(create_app(smscope), sock).start()
     try:
         report = _send(smscope, recipients=recipients, seed=seed, json_out=json_out,
                        no_ui=no_ui, console=console, err=err, profile=profile)
         if not no_ui:
-            err.print(f"web app on {web.url} (tracked links {web.url}/c/…; the rest of "
-                      "the web UI is not built yet); Ctrl-C stops it", soft_wrap=True)
+            err.print(f"web app: open {web.url}/ and log in as {DEMO_ADMIN} with "
+                      f"{f'the password {password}' if password else 'its password'}; "
+                      "Ctrl-C stops it", soft_wrap=True)
             _serve_until_interrupted()
     finally:
         web.stop()
         smscope.close()
     return report
+
+
+def demo_admin(smscope: Smscope) -> str | None:
+    """Make the demo's admin, with a new password (returned, to be printed once); None
+    when a database given by SMSCOPE_DATABASE_URL already has it (its password is not
+    changed behind anyone's back)."""
+    with smscope.db.transaction() as session:
+        try:
+            users.get_user(session, DEMO_ADMIN)
+            return None
+        except NotFoundError:
+            password = users.generate_password()
+            users.create_user(session, DEMO_ADMIN, role="admin", password=password)
+            return password
 
 
 def _serve_until_interrupted() -> None:

@@ -89,3 +89,26 @@ class MailError(SmscopeError):
     def __init__(self, message: str, *, saved: str | None = None) -> None:
         super().__init__(message)
         self.saved = saved
+
+
+class ConflictError(SmscopeError):
+    """The thing to create already exists (a user's e-mail address…)."""
+
+
+class AuthenticationError(SmscopeError):
+    """Wrong credentials: an unknown account, a wrong password, a missing, wrong or
+    revoked API token. The message never says which, so it tells an attacker nothing."""
+
+
+class PermissionDeniedError(SmscopeError):
+    """The user is known but their role does not allow this (a read-only user writing,
+    a member on an admin page)."""
+
+
+class ThrottledError(SmscopeError):
+    """Too many wrong passwords lately: every login for that account or address is
+    refused until ``retry_after`` seconds have passed."""
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

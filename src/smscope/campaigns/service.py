@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from smscope import text as sms_text
 from smscope.campaigns import suspension, timeline
 from smscope.campaigns.fanout import fan_out
-from smscope.config import Config
+from smscope.config import Config, parse_duration
 from smscope.connectors.registry import get_connector
 from smscope.contacts.book import get_list
 from smscope.db.tables import (
@@ -45,6 +45,7 @@ __all__ = [
     "complete_finished",
     "create_campaign",
     "get_campaign",
+    "parse_validity",
     "pause",
     "resume",
     "send",
@@ -61,6 +62,19 @@ BUILTIN_FIELDS = ("first_name", "last_name", "number")
 
 class CampaignStateError(UsageError):
     """The campaign is not in a state that allows this."""
+
+
+def parse_validity(value: str | None, option: str = "--validity") -> timedelta | None:
+    """A campaign's validity period as written (``48h``); None: the configuration's."""
+    if value is None:
+        return None
+    try:
+        period = parse_duration(value)
+    except ValueError as exc:
+        raise UsageError(f"{option}: {exc}") from None
+    if period <= timedelta(0):
+        raise UsageError(f"{option} must be positive")
+    return period
 
 
 def check_sender(sender: str) -> str:

@@ -19,8 +19,8 @@ from smscope.db.tables import Connector
 from smscope.errors import NotFoundError, UsageError
 from smscope.receipts.mapping import StatusMapping
 
-__all__ = ["add_connector", "connector_to_json", "get_connector", "list_connectors",
-           "sync_config_connectors"]
+__all__ = ["add_connector", "connector_for_campaign", "connector_to_json", "get_connector",
+           "list_connectors", "sync_config_connectors"]
 
 TYPES = ("smpp", "http", "simulator")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -90,6 +90,17 @@ def sync_config_connectors(session: Session, config: Config) -> None:
     for name, section in config.connectors.items():
         add_connector(session, name, section.type, section.settings, section.mapping,
                       source="config", replace=True)
+
+
+def connector_for_campaign(session: Session, config: Config, name: str | None) -> str | None:
+    """The connector a new campaign sends through: the one named, else the only one
+    there is (the configuration file's included), else None (chosen before sending)."""
+    sync_config_connectors(session, config)
+    if name is None:
+        known = list_connectors(session)
+        if len(known) == 1:
+            return known[0].name
+    return name
 
 
 def get_connector(session: Session, name_or_id: str | int) -> Connector:

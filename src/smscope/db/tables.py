@@ -3,7 +3,8 @@
 Designed for the whole product (SPEC.md), not only for the screens built so far, so
 that later work extends it by migrations instead of reshaping it. Groups:
 
-* people and access: ``users``, ``api_tokens``, ``login_attempts``, ``settings``;
+* people and access: ``users``, ``api_tokens``, ``login_attempts``, ``web_sessions``,
+  ``settings``;
 * money: ``prices``, ``credit_account`` (one row), ``credit_reservations``,
   ``credit_ledger``;
 * address book: ``contacts``, ``lists``, ``list_members``, ``contact_events`` (the
@@ -111,6 +112,20 @@ class LoginAttempt(Base):
         Index("ix_login_attempts_email_at", "email", "at"),
         Index("ix_login_attempts_address_at", "address", "at"),
     )
+
+
+class WebSession(Base):
+    """A signed-in browser. ``id`` is the SHA-256 of the cookie's value, so a copy of
+    the database does not hand out live sessions; ``csrf_token`` is checked on every
+    form the session posts."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Setting(Base):
