@@ -24,7 +24,7 @@ from smscope.config import Config
 from smscope.db.sql import is_postgresql
 from smscope.db.tables import Receipt as ReceiptRow
 from smscope.pricing import PriceTable
-from smscope.receipts.ingest import _Applier, _Incoming
+from smscope.receipts.ingest import _Applier, _Incoming, stored_status
 from smscope.receipts.mapping import StatusMapping
 from smscope.receipts.parser import Receipt
 
@@ -48,7 +48,8 @@ def sweep_orphans(session: Session, *, connector_id: int, id_format: str,
     """Apply the connector's recent orphans whose part is now known; how many."""
     stmt = (
         select(ReceiptRow.id, ReceiptRow.operator_id, ReceiptRow.stat, ReceiptRow.err,
-               ReceiptRow.network_error, ReceiptRow.source_addr, ReceiptRow.dest_addr)
+               ReceiptRow.network_error, ReceiptRow.source_addr, ReceiptRow.dest_addr,
+               ReceiptRow.source, ReceiptRow.mapped_status)
         .where(ReceiptRow.connector_id == connector_id, ReceiptRow.state == "orphan",
                ReceiptRow.received_at >= now - RECENT, ReceiptRow.operator_id.is_not(None))
         .order_by(ReceiptRow.received_at, ReceiptRow.id).limit(limit))
@@ -64,7 +65,7 @@ def sweep_orphans(session: Session, *, connector_id: int, id_format: str,
         receipt = Receipt(id=row.operator_id, stat=row.stat or "", err=row.err,
                           network_error=network)
         items.append(_Incoming({"id": row.id}, receipt,
-                               mapping.map(receipt.stat, receipt.err, network),
+                               stored_status(row, receipt, mapping),
                                row.source_addr or "", row.dest_addr or ""))
     outcomes = Outcomes(session, config=config, now=now)
     applier = _Applier(session, outcomes, connector_id, id_format, prices)
