@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from smscope import __version__
 from smscope.app import Smscope
-from smscope.web import tracking
+from smscope.web import hooks, tracking
 
 __all__ = ["create_app"]
 
@@ -24,4 +24,5 @@ def create_app(smscope: Smscope) -> FastAPI:
     app = FastAPI(title="smscope", version=__version__, docs_url=None, redoc_url=None)
     app.state.smscope = smscope
     app.include_router(tracking.router)
+    app.include_router(hooks.router)
     return app
