@@ -106,7 +106,8 @@ def test_parse_reads_the_callback() -> None:
 
 
 @pytest.mark.parametrize("params", [{}, {"MessageSid": "SM1"}, {"MessageStatus": "sent"},
-                                    {"MessageSid": " ", "MessageStatus": "sent"}])
+                                    {"MessageSid": " ", "MessageStatus": "sent"},
+                                    {"MessageSid": "SM1", "MessageStatus": "teleported"}])
 def test_parse_refuses_a_callback_without_sid_or_status(params: dict[str, str]) -> None:
     with pytest.raises(CallbackError):
         twilio.parse(request(params))

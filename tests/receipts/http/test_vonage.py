@@ -130,7 +130,8 @@ def test_parse_in_every_format(shape) -> None:
     assert callback.number == "+447700900000"
 
 
-@pytest.mark.parametrize("params", [{}, {"messageId": "x"}, {"status": "delivered"}])
+@pytest.mark.parametrize("params", [{}, {"messageId": "x"}, {"status": "delivered"},
+                                    {"messageId": "x", "status": "lost"}])
 def test_parse_refuses_a_dlr_without_id_or_status(params) -> None:
     with pytest.raises(CallbackError):
         vonage.parse(get(params))

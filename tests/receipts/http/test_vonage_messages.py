@@ -99,7 +99,8 @@ def test_parse_reads_the_error_code() -> None:
     assert callback.number == "+447700900000"
 
 
-@pytest.mark.parametrize("body", [b"[]", b"{}", b'{"status": "delivered"}', b"nope"])
+@pytest.mark.parametrize("body", [b"[]", b"{}", b'{"status": "delivered"}', b"nope",
+                                  b'{"message_uuid": "u", "status": "vanished"}'])
 def test_parse_refuses_unusable_bodies(body: bytes) -> None:
     with pytest.raises(CallbackError):
         vonage_messages.parse(request(body))

@@ -144,6 +144,9 @@ def parse(request: HookRequest) -> list[Callback]:
     stat = (params.get("MessageStatus") or params.get("SmsStatus") or "").strip()
     if not sid or not stat:
         raise CallbackError("a Twilio status callback needs MessageSid and MessageStatus")
+    if stat.lower() not in STATUSES:
+        # not guessed at: an unknown word must not end a message's life
+        raise CallbackError(f"unknown MessageStatus {stat[:32]!r}")
     err = (params.get("ErrorCode") or "").strip() or None
     return [Callback(provider_id=sid[:128], stat=stat[:32], err=err[:32] if err else None,
                      status=status_of(stat, err), number=e164(params.get("To")),

@@ -159,6 +159,8 @@ def parse(request: HookRequest) -> list[Callback]:
     stat = text(params.get("status"), 32)
     if not message_id or not stat:
         raise CallbackError("a Vonage DLR needs messageId and status")
+    if stat.lower() not in STATUSES:
+        raise CallbackError(f"unknown DLR status {stat!r}")
     err = text(params.get("err-code"), 32)
     raw = (request.body.decode("utf-8", "replace") if request.method != "GET"
            else request.url)

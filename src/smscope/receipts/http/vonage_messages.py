@@ -110,6 +110,8 @@ def parse(request: HookRequest) -> list[Callback]:
     stat = text(body.get("status"), 32)
     if not uuid or not stat:
         raise CallbackError("a Messages API status needs message_uuid and status")
+    if stat.lower() not in STATUSES:
+        raise CallbackError(f"unknown Messages API status {stat!r}")
     err = _error_code(body.get("error"))
     return [Callback(provider_id=uuid, stat=stat, err=err, status=status_of(stat, err),
                      number=e164(text(body.get("to"), 32)),
