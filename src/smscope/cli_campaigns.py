@@ -130,7 +130,7 @@ def connector_add(
                     "signature_method": signature_method, "application_id": application_id,
                     "private_key": private_key, "secret": secret}
     if sum([bool(smpp), simulator, provider is not None]) != 1:
-        raise UsageError("give one of --smpp HOST:PORT (with --system-id and --password), "
+        raise UsageError("give either --smpp HOST:PORT (with --system-id and --password), "
                          "--simulator or --provider generic|twilio|vonage|vonage-messages")
     if provider is not None:
         _add_http_connector(name, provider, http_options, rate=rate, window=window,

@@ -64,7 +64,7 @@ def test_each_provider_is_added_with_its_options_and_secrets_are_never_shown(
     (["--provider", "generic", "--api-url", "ftp://x", "--secret", "s"], "not an http(s) URL"),
     (["--provider", "twilio", "--account-sid", "A", "--auth-token", "t", "--system-id", "x"],
      "--system-id is not an option of HTTP providers"),
-    (["--provider", "twilio", "--simulator"], "give one of"),
+    (["--provider", "twilio", "--simulator"], "give either"),
     (["--simulator", "--auth-token", "t"], "add --provider"),
 ])
 def test_missing_or_contradictory_options_are_one_clear_line(smscope, args, message) -> None:

@@ -65,7 +65,7 @@ def test_twilio_request_and_sid() -> None:
 
 @pytest.mark.parametrize(("code", "body", "status"), [
     (400, {"code": 21211, "message": "Invalid 'To' Phone Number"}, Status.ROUTING_ERROR),
-    (400, {"code": 21610, "message": "unsubscribed"}, Status.REJECTED),
+    (400, {"code": 21610, "message": "unsubscribed"}, Status.BLACKLISTED),
     (401, {"code": 20003, "message": "Authenticate"}, Status.REJECTED),
     (500, {"message": "oops"}, Status.TEMPORARY_ERROR_OPERATOR),
     (503, None, Status.TEMPORARY_ERROR_OPERATOR)])
@@ -123,7 +123,7 @@ def test_vonage_sms_long_text_gives_one_part_per_message() -> None:
 
 @pytest.mark.parametrize(("status", "expected"), [
     ("1", Status.TEMPORARY_ERROR_OPERATOR), ("5", Status.TEMPORARY_ERROR_OPERATOR),
-    ("6", Status.ROUTING_ERROR), ("7", Status.REJECTED), ("4", Status.REJECTED)])
+    ("6", Status.ROUTING_ERROR), ("7", Status.BLACKLISTED), ("4", Status.REJECTED)])
 def test_vonage_sms_status_codes(status: str, expected: Status) -> None:
     answer = {"message-count": "1", "messages": [{"status": status, "error-text": "no"}]}
     result = send({**VONAGE}, lambda r: httpx.Response(200, json=answer))

@@ -149,3 +149,23 @@ def test_the_connectors_mapping_overrides_the_providers_table(db: Database) -> N
                     mapping=StatusMapping.from_overrides({"undelivered:30008": "rejected"}))
     ingest.callbacks([twilio_report("undelivered", "30008")])
     assert engine.message(campaign_id, number(1)).status == "rejected"
+
+
+def test_a_send_refused_because_the_recipient_opted_out_blacklists_the_number(
+        db: Database) -> None:
+    from smscope.campaigns.dispatch import OPTED_OUT
+    from smscope.smpp.client import PartResult, SubmitResult
+
+    engine = Engine(db, id_format="string").setup()
+    campaign_id = engine.campaign(numbers=[number(1), number(2)])
+    claimed = engine.claim()
+    refused = SubmitResult((PartResult("failed", status=OPTED_OUT,
+                                       error="Twilio error 21610 unsubscribed"),))
+    by_number = {c["number"]: c for c in claimed}
+    engine.record([by_number[number(1)], by_number[number(2)]],
+                  [refused, SubmitResult((PartResult("ok", message_id="SM2"),))])
+    assert engine.message(campaign_id, number(1)).status == "blacklisted"
+    assert engine.message(campaign_id, number(2)).status == "sent"
+    with engine.db.session() as session:
+        assert list(session.scalars(select(BlacklistEntry.number))) == [number(1)]
+    engine.report(campaign_id)

@@ -7,8 +7,9 @@ connector. Each provider is a request builder and an answer reader; their errors
 the SMPP command statuses :func:`smscope.campaigns.dispatch.submit_error_status` knows,
 so that one table decides: throttling and the provider's own failures (429, 5xx) are
 temporary (``ESME_RTHROTTLED`` / ``ESME_RSYSERR``: retried later, as an SMSC's are), a
-refused number is a routing error (``ESME_RINVDSTADR``), anything else the provider
-refuses is ``rejected``.
+refused number is a routing error (``ESME_RINVDSTADR``), a number whose owner opted out
+is ``blacklisted`` and blacklisted (:data:`~smscope.campaigns.dispatch.OPTED_OUT`),
+anything else the provider refuses is ``rejected``.
 
 A request that never left (connection refused, DNS) gives ``None``: the message is
 released and claimed again. A request that left without an answer (a timeout while
@@ -35,6 +36,7 @@ import httpx
 import jwt
 
 from smscope import signing
+from smscope.campaigns.dispatch import OPTED_OUT
 from smscope.errors import UsageError
 from smscope.receipts.http import PROVIDERS, route_of
 from smscope.receipts.http.vonage import METHODS
@@ -256,6 +258,8 @@ class HttpSender:
                 answer, dict) else response.text[:200]
             if code in ("21211", "21612", "21614", "21408"):
                 raise _Refused(_BAD_NUMBER, f"Twilio error {detail}")
+            if code == "21610":  # Attempt to send to unsubscribed recipient
+                raise _Refused(OPTED_OUT, f"Twilio error {detail}")
             raise _http_error(response, f"Twilio error {detail}")
         if not isinstance(answer, dict) or not answer.get("sid"):
             raise _Refused(_FAILED_THERE, "Twilio's answer has no sid")
@@ -315,6 +319,8 @@ class HttpSender:
             kind = str(answer.get("type", "")) if isinstance(answer, dict) else ""
             if kind.endswith("#1040"):
                 raise _Refused(_BAD_NUMBER, f"Vonage: {detail}")
+            if kind.endswith("#1050"):  # Number barred: may not receive messages
+                raise _Refused(OPTED_OUT, f"Vonage: {detail}")
             raise _http_error(response, f"Vonage: {detail}")
         if not isinstance(answer, dict) or not answer.get("message_uuid"):
             raise _Refused(_FAILED_THERE, "Vonage's answer has no message_uuid")
@@ -332,6 +338,8 @@ def _vonage_refusal(status: str, text: str) -> _Refused:
     detail = f"Vonage status {status}: {text}".strip()
     if status == "1":
         return _Refused(_THROTTLED, detail)
+    if status == "7":  # Number Barred: blacklisted, may not receive messages
+        return _Refused(OPTED_OUT, detail)
     if status in _VONAGE_TEMPORARY:
         return _Refused(_FAILED_THERE, detail)
     if status in _VONAGE_BAD_NUMBER:
