@@ -186,7 +186,9 @@ async def receive(connector: str, route: str, request: Request) -> Response:
     except CallbackError as exc:
         return _error(422, "unusable_callback", str(exc))
     try:
-        await _committer(request, smscope, hook).store(callbacks)
+        # made on a thread: the first one of a connector reads the price table
+        committer = await run_in_threadpool(_committer, request, smscope, hook)
+        await committer.store(callbacks)
     except Exception:
         log.exception("hooks: storing %d report(s) of %s failed", len(callbacks), connector)
         return _error(503, "unavailable", "the report could not be stored; send it again "
