@@ -89,7 +89,7 @@ class Worker:
             rows = list(session.scalars(stmt))
             return [ConnectorInfo(row.id, row.name, row.type, settings_of(row),
                                   StatusMapping.from_overrides(row.mapping or {}))
-                    for row in rows if row.type in ("smpp", "simulator")]
+                    for row in rows if row.type in ("smpp", "simulator", "http")]
 
     async def open(self) -> None:
         """Open a session per connector; SmscopeError if none can be opened."""
@@ -169,6 +169,10 @@ class Worker:
                 await asyncio.sleep(self.poll)
                 continue
             results = await asyncio.gather(*(self._submit(session, item) for item in claimed))
+            if all(result is None for result in results):
+                # nothing left (an HTTP provider unreachable): released, claimed again
+                # after a pause rather than at once
+                await asyncio.sleep(1.0)
             try:
                 await self._in_db(self._record, info, claimed, results)
             except Exception:
