@@ -9,7 +9,9 @@ one asyncio loop:
   Ingest`), awaited by the SMPP session before it acknowledges anything;
 * housekeeping every second: scheduled campaigns that are due start, messages past
   their validity expire, recent orphan receipts are matched again
-  (:mod:`smscope.receipts.orphans`), finished campaigns complete.
+  (:mod:`smscope.receipts.orphans`), finished campaigns complete;
+* outbound status webhooks (:mod:`smscope.webhooks.runner`): status events read after
+  the fact and POSTed to their endpoints, never in the receipt handlers.
 
 Database work runs on one worker thread, in order, so the loop keeps serving the SMPP
 links while a transaction commits, and a process never competes with itself for
@@ -44,6 +46,7 @@ from smscope.receipts.mapping import StatusMapping
 from smscope.receipts.orphans import sweep_orphans
 from smscope.rules.windows import SendingWindows
 from smscope.smpp.client import SMPPError, SubmitResult
+from smscope.webhooks.runner import WebhookRunner
 
 __all__ = ["Worker"]
 
@@ -134,6 +137,7 @@ class Worker:
         await self.open()
         tasks = [asyncio.create_task(self._dispatch(s)) for s in self.sessions.values()]
         tasks.append(asyncio.create_task(self._housekeeping(stop)))
+        tasks.append(asyncio.create_task(self.webhooks().run()))
         try:
             await stop.wait()
         finally:
@@ -143,6 +147,11 @@ class Worker:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
             await self.close()
+
+    def webhooks(self) -> WebhookRunner:
+        """The webhooks task of this worker (on its database thread)."""
+        return WebhookRunner(self.app, in_db=self._in_db, worker_id=self.worker_id,
+                             clock=self.clock)
 
     async def _dispatch(self, session: ConnectorSession) -> None:
         info = session.info

@@ -1,0 +1,157 @@
+"""The webhooks task of ``smscope worker`` (so also of ``campaign send --wait`` and the
+demo): the pump and one sender per active endpoint, beside dispatch and receipts.
+
+Its database work goes through the worker's database thread like everything else (one
+writer per process on SQLite), in short transactions: a pump batch, a claim, a record.
+Nothing of it runs in the receipt handlers. Each endpoint has its own sender task, so a
+slow or hanging endpoint delays only its own deliveries; the HTTP work is asyncio on the
+worker's loop, at most ``[webhooks] concurrency`` POSTs at once per endpoint.
+
+With no active endpoint the task only asks, every few seconds, whether one was added.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from smscope.app import Smscope
+from smscope.db.tables import WebhookEndpoint
+from smscope.db.types import utcnow
+from smscope.webhooks.delivery import Claimed, Outcome, claim, post_all, record, release
+from smscope.webhooks.pump import EventPump, PumpResult
+
+__all__ = ["WebhookRunner"]
+
+log = logging.getLogger(__name__)
+
+InDb = Callable[..., Awaitable[Any]]
+
+
+class WebhookRunner:
+    """Runs until cancelled. ``in_db(fn, *args)`` runs ``fn`` on the worker's database
+    thread; ``poll``: seconds between looks when there is nothing to do."""
+
+    def __init__(self, app: Smscope, *, in_db: InDb, worker_id: str, poll: float = 0.5,
+                 idle: float = 2.0, clock: Callable[[], datetime] = utcnow) -> None:
+        self.app = app
+        self.config = app.config.webhooks
+        self.in_db = in_db
+        self.worker_id = worker_id
+        self.poll = poll
+        self.idle = idle
+        self.clock = clock
+        self.pump = EventPump()
+        self._senders: dict[int, asyncio.Task[None]] = {}
+        self._client: httpx.AsyncClient | None = None
+
+    async def run(self) -> None:
+        try:
+            while True:
+                endpoints = await self.in_db(self._endpoints)
+                self._sync_senders(endpoints)
+                if not endpoints:
+                    await asyncio.sleep(self.idle)
+                    continue
+                try:
+                    result: PumpResult = await self.in_db(self._pump)
+                except Exception:
+                    log.exception("webhooks: reading status events failed")
+                    await asyncio.sleep(1.0)
+                    continue
+                if not result.more:
+                    await asyncio.sleep(self.poll)
+        finally:
+            await self._stop_senders()
+
+    # -- endpoints and their senders --------------------------------------------------
+
+    def _endpoints(self) -> dict[int, tuple[str, str]]:
+        with self.app.db.session() as session:
+            return {e.id: (e.url, e.secret) for e in session.query(WebhookEndpoint)
+                    .filter(WebhookEndpoint.active.is_(True))}
+
+    def _pump(self) -> PumpResult:
+        with self.app.db.transaction() as session:
+            return self.pump.run(session, now=self.clock())
+
+    def _sync_senders(self, endpoints: dict[int, tuple[str, str]]) -> None:
+        for endpoint_id in list(self._senders):
+            if endpoint_id not in endpoints:
+                self._senders.pop(endpoint_id).cancel()
+        for endpoint_id, (url, secret) in endpoints.items():
+            task = self._senders.get(endpoint_id)
+            if task is None or task.done():
+                self._senders[endpoint_id] = asyncio.create_task(
+                    self._send(endpoint_id, url, secret))
+
+    async def _stop_senders(self) -> None:
+        tasks = list(self._senders.values())
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._senders.clear()
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            seconds = self.config.timeout.total_seconds()
+            self._client = httpx.AsyncClient(
+                timeout=httpx.Timeout(seconds), follow_redirects=False, trust_env=False,
+                limits=httpx.Limits(max_connections=None, max_keepalive_connections=64))
+        return self._client
+
+    # -- one endpoint -----------------------------------------------------------------
+
+    async def _send(self, endpoint_id: int, url: str, secret: str) -> None:
+        limit = self.config.concurrency * 25
+        while True:
+            try:
+                claimed: list[Claimed] = await self.in_db(self._claim, endpoint_id, limit)
+            except Exception:
+                log.exception("webhooks: claiming deliveries of endpoint %d failed",
+                              endpoint_id)
+                await asyncio.sleep(1.0)
+                continue
+            if not claimed:
+                await asyncio.sleep(self.poll)
+                continue
+            outcomes: list[Outcome] = []
+            try:
+                await post_all(self.client(), url, secret, claimed,
+                               concurrency=self.config.concurrency, now=self.clock,
+                               done=outcomes.append)
+            finally:
+                # also when cancelled (the worker stops): what was answered is recorded
+                # and the rest is released for the next worker (a POST cut short may
+                # have arrived: it is posted again, at-least-once)
+                posted = {o.delivery.id for o in outcomes}
+                unposted = [c.id for c in claimed if c.id not in posted]
+                await asyncio.shield(self._record_safely(outcomes, unposted))
+
+    async def _record_safely(self, outcomes: list[Outcome], unposted: list[int]) -> None:
+        try:
+            await self.in_db(self._record, outcomes, unposted)
+        except Exception:
+            log.exception("webhooks: recording %d deliveries failed (they will be posted "
+                          "again when their claim expires)", len(outcomes) + len(unposted))
+
+    def _claim(self, endpoint_id: int, limit: int) -> list[Claimed]:
+        with self.app.db.transaction() as session:
+            return claim(session, endpoint_id=endpoint_id, worker_id=self.worker_id,
+                         now=self.clock(), limit=limit, config=self.config)
+
+    def _record(self, outcomes: list[Outcome], unposted: list[int]) -> int:
+        with self.app.db.transaction() as session:
+            release(session, unposted, worker_id=self.worker_id)
+            return record(session, outcomes, worker_id=self.worker_id, config=self.config)
