@@ -19,8 +19,8 @@ from tests.campaigns.helpers import make_config
 
 
 def app_for(db: Database, **webhooks: Any) -> Smscope:
-    """An app on ``db`` with quick webhook settings (timeout 0.5 s, back-off 0.2 s)."""
-    settings: dict[str, Any] = {"timeout": parse_duration("0.5s"),
+    """An app on ``db`` with quick webhook settings (timeout 2 s, back-off 0.2 s)."""
+    settings: dict[str, Any] = {"timeout": parse_duration("2s"),
                                 "backoff": [parse_duration("0.2s")], "max_attempts": 3}
     settings.update(webhooks)
     app = Smscope(make_config(webhooks=WebhooksConfig(**settings)))

@@ -99,7 +99,10 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
 def receiver(behaviour: Behaviour | None = None) -> Iterator[Receiver]:
     """A recording HTTP server on a free port, for the duration of the block."""
     box = Receiver(0, behaviour or Behaviour())
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(box))
+    # a listen backlog for every lane's connection at once (http.server's default, 5,
+    # drops connections that then wait a second for their SYN to be sent again)
+    server_class = type("Server", (ThreadingHTTPServer,), {"request_queue_size": 128})
+    server = server_class(("127.0.0.1", 0), _handler(box))
     server.daemon_threads = True
     box.port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},

@@ -97,7 +97,7 @@ def test_a_failing_endpoint_is_retried_with_backoff_then_succeeds(db: Database) 
     assert min(gaps) >= 0.2  # the back-off
     [delivery] = deliveries(db)
     assert delivery.state == "done" and delivery.attempts == 3
-    assert delivery.last_error is None
+    assert delivery.last_error == "HTTP 503 Service Unavailable"  # of the last failure
 
 
 def test_a_permanently_failing_endpoint_ends_failed_with_the_last_error(
@@ -125,7 +125,7 @@ def test_an_endpoint_that_hangs_past_the_timeout_is_tried_again(db: Database) ->
         run_webhooks(app_for(db, timeout=parse_duration("0.3s")), until=lambda: _all(db, "done", 1))
         assert time.monotonic() - started < 10
     [delivery] = deliveries(db)
-    assert delivery.attempts == 2
+    assert delivery.attempts == 2 and delivery.last_error == "no answer within 0.3 s"
 
 
 def test_a_refused_connection_and_a_redirect_are_failures(db: Database) -> None:

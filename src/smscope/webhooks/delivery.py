@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import String, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from smscope.config import WebhooksConfig
@@ -123,7 +123,10 @@ def record(session: Session, outcomes: Sequence[Outcome], *, worker_id: str,
             .where(table.c.id == bindparam("_id"), table.c.claimed_by == bindparam("_worker"))
             .values(state=bindparam("_state"), attempts=bindparam("_attempts"),
                     next_attempt_at=bindparam("_next"), last_attempt_at=bindparam("_at"),
-                    last_error=bindparam("_error"), delivered_at=bindparam("_delivered"),
+                    # an accepted delivery keeps the error of its last failure, if any
+                    last_error=func.coalesce(bindparam("_error", type_=String),
+                                             table.c.last_error),
+                    delivered_at=bindparam("_delivered"),
                     claimed_by=None, claimed_until=None))
     params = []
     failed = 0
