@@ -61,3 +61,24 @@ def test_wrong_settings_name_their_place(tmp_path: Path, text: str, says: str) -
     with pytest.raises(ConfigError) as wrong:
         load_config(path, environ={})
     assert says in str(wrong.value)
+
+
+def test_webhooks_give_way_to_receipts_only_while_they_pour_in() -> None:
+    import asyncio
+    import time
+
+    from smscope.webhooks.runner import GiveWay
+
+    busy = [True]
+    way = GiveWay(lambda: busy[0], ratio=4.0)
+
+    async def pause_after(seconds: float) -> float:
+        way.spent(seconds)
+        started = time.monotonic()
+        await way.wait()
+        return time.monotonic() - started
+
+    assert 0.35 <= asyncio.run(pause_after(0.1)) < 0.6
+    assert asyncio.run(pause_after(10.0)) <= 1.2  # never more than a second at once
+    busy[0] = False
+    assert asyncio.run(pause_after(0.1)) < 0.05

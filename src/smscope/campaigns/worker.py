@@ -26,6 +26,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -72,6 +73,7 @@ class Worker:
         self._prices = app.price_table()
         self._windows = SendingWindows.from_config(app.config)
         self.errors: list[str] = []
+        self._receipts_at = -1.0
 
     async def _in_db(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._db, fn, *args)
@@ -121,7 +123,13 @@ class Worker:
     def _handler(self, store: Callable[[list[Any]], Any]) -> Callable[[list[Any]], Awaitable[None]]:
         async def handle(batch: list[Any]) -> None:
             await self._in_db(store, batch)
+            self._receipts_at = time.monotonic()
         return handle
+
+    def receiving(self) -> bool:
+        """Whether receipts are pouring in (a batch stored within the last quarter of a
+        second): the webhooks then give way (:class:`~smscope.webhooks.runner.GiveWay`)."""
+        return time.monotonic() - self._receipts_at < 0.25
 
     async def close(self) -> None:
         for session in self.sessions.values():
@@ -151,7 +159,7 @@ class Worker:
     def webhooks(self) -> WebhookRunner:
         """The webhooks task of this worker (on its database thread)."""
         return WebhookRunner(self.app, in_db=self._in_db, worker_id=self.worker_id,
-                             clock=self.clock)
+                             clock=self.clock, busy=self.receiving)
 
     async def _dispatch(self, session: ConnectorSession) -> None:
         info = session.info

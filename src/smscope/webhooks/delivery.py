@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 from sqlalchemy import String, bindparam, func, or_, select, update
@@ -38,12 +38,20 @@ from smscope.db.tables import WebhookDelivery
 from smscope.signing import EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 from smscope.webhooks.payload import body_of
 
-__all__ = ["Claimed", "Outcome", "claim", "post_all", "post_one", "record", "release",
+__all__ = ["Claimed", "Outcome", "Pace", "claim", "post_all", "post_one", "record", "release",
            "retry_at"]
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = "smscope-webhooks/1"
+
+
+class Pace(Protocol):
+    """What paces the POSTs (:class:`smscope.webhooks.runner.GiveWay`)."""
+
+    async def wait(self) -> None: ...
+
+    def spent(self, seconds: float) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,9 +183,11 @@ async def post_one(client: httpx.AsyncClient, url: str, secret: str, delivery: C
 async def post_all(client: httpx.AsyncClient, url: str, secret: str,
                    deliveries: Sequence[Claimed], *, concurrency: int,
                    now: Callable[[], datetime],
-                   done: Callable[[Outcome], None] | None = None) -> list[Outcome]:
+                   done: Callable[[Outcome], None] | None = None,
+                   pace: Pace | None = None) -> list[Outcome]:
     """POST ``deliveries`` in ``concurrency`` lanes (by message id, each lane in order);
-    the outcomes in the order they ended. ``done`` is called with each as it ends."""
+    the outcomes in the order they ended. ``done`` is called with each as it ends;
+    ``pace`` is waited for before each POST and told how long it took."""
     lanes: list[list[Claimed]] = [[] for _ in range(concurrency)]
     for delivery in deliveries:
         lanes[(delivery.message_id or delivery.id) % concurrency].append(delivery)
@@ -185,7 +195,12 @@ async def post_all(client: httpx.AsyncClient, url: str, secret: str,
 
     async def run(lane: list[Claimed]) -> None:
         for delivery in lane:
+            if pace is not None:
+                await pace.wait()
+            started = time.monotonic()
             error = await post_one(client, url, secret, delivery)
+            if pace is not None:
+                pace.spent(time.monotonic() - started)
             outcome = Outcome(delivery, error is None, error, now())
             outcomes.append(outcome)
             if done is not None:

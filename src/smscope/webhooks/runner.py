@@ -8,6 +8,14 @@ slow or hanging endpoint delays only its own deliveries; the HTTP work is asynci
 worker's loop, at most ``[webhooks] concurrency`` POSTs at once per endpoint.
 
 With no active endpoint the task only asks, every few seconds, whether one was added.
+
+**Receipts first.** The webhooks share the worker's database thread and its event loop
+(and the interpreter's lock) with the receipt pipeline, whose throughput is what an
+SMSC's backlog is drained at. While receipts pour in, every piece of webhook work — a
+pump batch, a claim, a POST, a record — is followed by a pause several times as long
+(:class:`GiveWay`): the webhooks then take a bounded share of the worker, fall behind
+during a flood and catch up after it. Nothing is lost: the events wait in
+``status_events`` and the deliveries in their table.
 """
 
 from __future__ import annotations
@@ -15,9 +23,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import httpx
 
@@ -27,11 +37,43 @@ from smscope.db.types import utcnow
 from smscope.webhooks.delivery import Claimed, Outcome, claim, post_all, record, release
 from smscope.webhooks.pump import EventPump, PumpResult
 
-__all__ = ["WebhookRunner"]
+__all__ = ["GiveWay", "WebhookRunner"]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 InDb = Callable[..., Awaitable[Any]]
+
+
+class GiveWay:
+    """Paces webhook work while ``busy()``: after work that took ``s`` seconds, the
+    next piece waits until ``ratio * s`` have passed (shared by the pump and every
+    lane, so webhooks get at most about ``1 / (1 + ratio)`` of a busy worker's time)."""
+
+    def __init__(self, busy: Callable[[], bool], ratio: float = 4.0,
+                 longest: float = 1.0) -> None:
+        self.busy = busy
+        self.ratio = ratio
+        self.longest = longest
+        self._free_at = 0.0
+
+    async def wait(self) -> None:
+        """Return when webhook work may go on."""
+        while self.busy():
+            left = self._free_at - time.monotonic()
+            if left <= 0:
+                return
+            await asyncio.sleep(min(left, self.longest))
+
+    def spent(self, seconds: float) -> None:
+        """Webhook work just took ``seconds``."""
+        if self.busy():
+            now = time.monotonic()
+            self._free_at = max(self._free_at, now) + min(seconds * self.ratio, self.longest)
+
+
+def _never() -> bool:
+    return False
 
 
 class WebhookRunner:
@@ -39,7 +81,8 @@ class WebhookRunner:
     thread; ``poll``: seconds between looks when there is nothing to do."""
 
     def __init__(self, app: Smscope, *, in_db: InDb, worker_id: str, poll: float = 0.5,
-                 idle: float = 2.0, clock: Callable[[], datetime] = utcnow) -> None:
+                 idle: float = 2.0, clock: Callable[[], datetime] = utcnow,
+                 busy: Callable[[], bool] = _never) -> None:
         self.app = app
         self.config = app.config.webhooks
         self.in_db = in_db
@@ -48,6 +91,7 @@ class WebhookRunner:
         self.idle = idle
         self.clock = clock
         self.pump = EventPump()
+        self.give_way = GiveWay(busy)
         self._senders: dict[int, asyncio.Task[None]] = {}
         self._client: httpx.AsyncClient | None = None
 
@@ -60,7 +104,7 @@ class WebhookRunner:
                     await asyncio.sleep(self.idle)
                     continue
                 try:
-                    result: PumpResult = await self.in_db(self._pump)
+                    result: PumpResult = await self._paced(self._pump)
                 except Exception:
                     log.exception("webhooks: reading status events failed")
                     await asyncio.sleep(1.0)
@@ -69,6 +113,15 @@ class WebhookRunner:
                     await asyncio.sleep(self.poll)
         finally:
             await self._stop_senders()
+
+    async def _paced(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn`` on the database thread, giving way to receipts (see the module)."""
+        await self.give_way.wait()
+        started = time.monotonic()
+        try:
+            return cast(T, await self.in_db(fn, *args))
+        finally:
+            self.give_way.spent(time.monotonic() - started)
 
     # -- endpoints and their senders --------------------------------------------------
 
@@ -106,9 +159,15 @@ class WebhookRunner:
     def client(self) -> httpx.AsyncClient:
         if self._client is None:
             seconds = self.config.timeout.total_seconds()
+            # httpcore writes a request's headers and body separately: with Nagle on, the
+            # body waits for the receiver's delayed ACK of the headers (40 ms on Linux),
+            # which held each lane to about 25 POSTs a second
+            transport = httpx.AsyncHTTPTransport(
+                socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
+                limits=httpx.Limits(max_connections=None, max_keepalive_connections=64))
             self._client = httpx.AsyncClient(
                 timeout=httpx.Timeout(seconds), follow_redirects=False, trust_env=False,
-                limits=httpx.Limits(max_connections=None, max_keepalive_connections=64))
+                transport=transport)
         return self._client
 
     # -- one endpoint -----------------------------------------------------------------
@@ -117,7 +176,7 @@ class WebhookRunner:
         limit = self.config.concurrency * 25
         while True:
             try:
-                claimed: list[Claimed] = await self.in_db(self._claim, endpoint_id, limit)
+                claimed: list[Claimed] = await self._paced(self._claim, endpoint_id, limit)
             except Exception:
                 log.exception("webhooks: claiming deliveries of endpoint %d failed",
                               endpoint_id)
@@ -130,7 +189,7 @@ class WebhookRunner:
             try:
                 await post_all(self.client(), url, secret, claimed,
                                concurrency=self.config.concurrency, now=self.clock,
-                               done=outcomes.append)
+                               done=outcomes.append, pace=self.give_way)
             finally:
                 # also when cancelled (the worker stops): what was answered is recorded
                 # and the rest is released for the next worker (a POST cut short may
@@ -141,7 +200,7 @@ class WebhookRunner:
 
     async def _record_safely(self, outcomes: list[Outcome], unposted: list[int]) -> None:
         try:
-            await self.in_db(self._record, outcomes, unposted)
+            await self._paced(self._record, outcomes, unposted)
         except Exception:
             log.exception("webhooks: recording %d deliveries failed (they will be posted "
                           "again when their claim expires)", len(outcomes) + len(unposted))
