@@ -61,7 +61,7 @@ __all__ = ["EventPump", "PumpResult", "active_endpoints"]
 log = logging.getLogger(__name__)
 
 #: events read per run
-BATCH = 2000
+BATCH = 1000
 #: a gap younger than this stays open on PostgreSQL whatever the snapshot says
 GAP_MIN_AGE = 1.0
 #: open gaps kept at most (a flood of rolled-back transactions); the oldest are closed

@@ -50,7 +50,7 @@ class GiveWay:
     next piece waits until ``ratio * s`` have passed (shared by the pump and every
     lane, so webhooks get at most about ``1 / (1 + ratio)`` of a busy worker's time)."""
 
-    def __init__(self, busy: Callable[[], bool], ratio: float = 4.0,
+    def __init__(self, busy: Callable[[], bool], ratio: float = 9.0,
                  longest: float = 1.0) -> None:
         self.busy = busy
         self.ratio = ratio
@@ -140,6 +140,10 @@ class WebhookRunner:
                 self._senders.pop(endpoint_id).cancel()
         for endpoint_id, (url, secret) in endpoints.items():
             task = self._senders.get(endpoint_id)
+            if task is not None and task.done() and not task.cancelled() \
+                    and task.exception() is not None:
+                log.error("webhooks: the sender of endpoint %d stopped (%r); starting it "
+                          "again", endpoint_id, task.exception())
             if task is None or task.done():
                 self._senders[endpoint_id] = asyncio.create_task(
                     self._send(endpoint_id, url, secret))
