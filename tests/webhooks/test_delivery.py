@@ -191,3 +191,35 @@ def test_two_workers_never_both_post_one_delivery(pg_db: Database) -> None:
         requests = server.answered()
     ids = [r.headers["X-Smscope-Event-Id"] for r in requests]
     assert len(ids) == 300 and len(set(ids)) == 300
+
+
+def test_claims_of_two_workers_at_once_are_disjoint_and_expire(pg_db: Database) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from smscope.config import WebhooksConfig
+    from smscope.webhooks.delivery import claim
+
+    engine = Engine(pg_db).setup()
+    endpoint_id = _endpoint(pg_db, "http://127.0.0.1:9/h")
+    engine.campaign(numbers=[number(i) for i in range(1, 7)])
+    engine.send_all()
+    from smscope.webhooks.pump import EventPump
+
+    now = datetime.now(UTC)
+    with pg_db.transaction() as session:
+        assert EventPump().run(session, now=now).deliveries == 6
+    config = WebhooksConfig()
+    with pg_db.transaction() as first:
+        mine = claim(first, endpoint_id=endpoint_id, worker_id="a", now=now, limit=4,
+                     config=config)
+        with pg_db.transaction() as second:  # while the first has not committed
+            theirs = claim(second, endpoint_id=endpoint_id, worker_id="b", now=now,
+                           limit=10, config=config)
+    assert len(mine) == 4 and len(theirs) == 2
+    assert not {d.id for d in mine} & {d.id for d in theirs}
+    with pg_db.transaction() as session:  # all claimed: nothing until the leases end
+        assert claim(session, endpoint_id=endpoint_id, worker_id="c", now=now, limit=10,
+                     config=config) == []
+        later = now + timedelta(hours=1)
+        assert len(claim(session, endpoint_id=endpoint_id, worker_id="c", now=later,
+                         limit=10, config=config)) == 6
