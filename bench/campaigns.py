@@ -53,14 +53,15 @@ to compare from one run to the next.
    a campaign of 1,000 messages and for the large campaign of (1), alternately.
 
 4. **Receipts with a webhook** (``--only 4``; target: the flood costs little more with
-   one endpoint than with none): figure 2's flood by the real worker three times on one
-   database, each campaign with its own contacts, connector and held simulator: with no
-   webhook endpoint, with one account endpoint (an HTTP server answering 204 in another
-   process, added before the campaign is submitted, so its submit events are being
-   posted when the flood starts), and with none again (the endpoint removed). The ratio
-   is the endpoint run's receipts/s over the mean of the two runs without. For
-   information: how many of the endpoint run's deliveries were posted by the end of
-   its flood, and how fast the rest were posted after it.
+   one endpoint than with none): figure 2's flood by the real worker on one database,
+   each campaign with its own contacts, connector and held simulator, alternately
+   with no webhook endpoint and with one account endpoint (an HTTP server answering
+   204 in another process, added before the campaign is submitted, so its submit
+   events are being posted when the flood starts; removed after, its backlog with it),
+   ``--webhook-rounds`` times, starting and ending without. The ratio is the median
+   receipts/s with an endpoint over the median without (these machines are noisy).
+   For information: how many of the last endpoint run's deliveries were posted by
+   the end of its flood, and how fast the rest were posted after it.
 
 Progress goes to stderr, the tables to stdout. The exit status is 0 whatever the
 figures (a measurement, not a test); non-zero only if a part could not run.
@@ -94,6 +95,7 @@ from sqlalchemy import (
     MetaData,
     Table,
     UniqueConstraint,
+    delete,
     func,
     insert,
     select,
@@ -717,11 +719,11 @@ def webhook_receiver() -> Iterator[str]:
 @dataclass
 class WebhookFigures:
     plain: list[Arrivals]
-    hooked: Arrivals
-    #: deliveries of the endpoint run: made, posted by the end of its flood
+    hooked: list[Arrivals]
+    #: deliveries of the last endpoint run: made, posted by the end of its flood
     deliveries: int = 0
     posted_during: int = 0
-    #: after the flood: deliveries posted, seconds
+    #: after that flood: deliveries posted, seconds
     posted_after: int = 0
     drain_seconds: float = 0.0
 
@@ -753,21 +755,22 @@ async def _drain(app: Smscope, limit: float) -> None:
 
 
 def part_webhooks(url: str, folder: Path, count: int, window: int,
-                  deliver_window: int, receivers: int) -> WebhookFigures:
-    """Figure 4: the flood without a webhook, with one, without again."""
+                  deliver_window: int, receivers: int, rounds: int) -> WebhookFigures:
+    """Figure 4: floods without a webhook and with one, alternately: ``rounds`` with,
+    one more without."""
     config = Config(database_url=url, default_region="FR")
     app = Smscope(config)
     db = app.db
-    runs = ("plain-1", "hooked", "plain-2")
-    say(f"4. webhooks: 3 x {count:,} contacts (not timed) …")
+    runs = [name for n in range(1, rounds + 1) for name in (f"plain-{n}", f"hooked-{n}")]
+    runs.append(f"plain-{rounds + 1}")
+    say(f"4. webhooks: {len(runs)} x {count:,} contacts (not timed) …")
     for n, name in enumerate(runs):
         build_contacts(db, f"wh-{name}", (10 + n) * count, count)
-    rates: dict[str, Arrivals] = {}
-    figures = WebhookFigures([], Arrivals(count))
+    figures = WebhookFigures([], [])
     with webhook_receiver() as hook_url:
         for name in runs:
             endpoint_id = None
-            if name == "hooked":
+            if name.startswith("hooked"):
                 with db.transaction() as session:
                     endpoint_id = add_endpoint(session, hook_url)[0].id
             with simulator(folder, f"webhooks-{name}", hold=True,
@@ -783,9 +786,11 @@ def part_webhooks(url: str, folder: Path, count: int, window: int,
                 run = asyncio.run(_run_worker(app, campaign_id, count, None,
                                               f"webhooks-{name}",
                                               release=sim.release_receipts))
-            rates[name] = run.arrivals
+            (figures.hooked if endpoint_id else figures.plain).append(run.arrivals)
             say(f"   {name}: {run.arrivals.count:,} receipts, {run.arrivals.rate():,.0f}/s")
-            if endpoint_id is not None:
+            if endpoint_id is None:
+                continue
+            if name == runs[-2]:  # the last endpoint run: how the rest is posted
                 done = _delivery_states(app)
                 figures.deliveries = sum(done.values())
                 figures.posted_during = done.get("done", 0)
@@ -796,29 +801,39 @@ def part_webhooks(url: str, folder: Path, count: int, window: int,
                 figures.drain_seconds = time.perf_counter() - started
                 figures.posted_after = (_delivery_states(app).get("done", 0)
                                         - figures.posted_during)
-                with db.transaction() as session:
-                    remove_endpoint(session, endpoint_id)
+            with db.transaction() as session:
+                # its backlog ends `failed`: the next run without an endpoint is clean
+                remove_endpoint(session, endpoint_id)
+            with db.transaction() as session:
+                session.execute(delete(WebhookDelivery))
     app.close()
-    figures.plain = [rates["plain-1"], rates["plain-2"]]
-    figures.hooked = rates["hooked"]
     return figures
 
 
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
 def print_webhooks(f: WebhookFigures, window: int) -> None:
-    count = f.hooked.expected
+    count = f.hooked[0].expected
     print(f"\n4. Receipts flood with and without a webhook endpoint, SQLite: "
           f"{count:,} one-part messages per run, held receipts released at once, "
-          f"window {window}\n")
+          f"window {window}; runs alternate, starting and ending without\n")
     print(f"{'run':<44} {'receipts':>9} {'first->last s':>14} {'receipts/s':>11}")
-    for name, a in (("no endpoint (first)", f.plain[0]), ("one endpoint", f.hooked),
-                    ("no endpoint (after)", f.plain[1])):
-        print(f"{name:<44} {a.count:>9,} {a.seconds:>14.2f} {a.rate():>11,.0f}")
-    plain = sum(a.rate() for a in f.plain) / len(f.plain)
-    ratio = f.hooked.rate() / plain if plain else 0.0
-    print(f"{'ratio one endpoint / no endpoint (mean)':<44} {'':>9} {'':>14} {ratio:>11.2f}")
+    for label, runs in (("no endpoint", f.plain), ("one endpoint", f.hooked)):
+        for n, a in enumerate(runs, 1):
+            print(f"{f'{label} ({n})':<44} {a.count:>9,} {a.seconds:>14.2f} "
+                  f"{a.rate():>11,.0f}")
+    plain = _median([a.rate() for a in f.plain])
+    hooked = _median([a.rate() for a in f.hooked])
+    ratio = hooked / plain if plain else 0.0
+    print(f"{'ratio one endpoint / no endpoint (medians)':<44} {'':>9} {'':>14} "
+          f"{ratio:>11.2f}")
     rate = f.posted_after / f.drain_seconds if f.drain_seconds else 0.0
-    print(f"endpoint run: by the end of its flood {f.deliveries:,} deliveries made and "
-          f"{f.posted_during:,} posted (webhooks give way to receipts); the other "
+    print(f"last endpoint run: by the end of its flood {f.deliveries:,} deliveries made "
+          f"and {f.posted_during:,} posted (webhooks give way to receipts); the other "
           f"{f.posted_after:,} posted in {f.drain_seconds:.1f} s after it ({rate:,.0f}/s)")
 
 
@@ -931,6 +946,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="123",
                         help="figures to run, e.g. '2' or '13' (3 needs 1's campaign, so "
                              "it runs 1 too; 4, the webhooks figure, only when named)")
+    parser.add_argument("--webhook-rounds", type=int, default=3,
+                        help="figure 4: floods with a webhook endpoint, each between two "
+                             "without (3)")
     parser.add_argument("--dir", help="folder for the temporary files (system default)")
     parser.add_argument("--keep", action="store_true",
                         help="keep the SQLite databases and print where they are")
@@ -981,7 +999,7 @@ def main(argv: list[str] | None = None) -> int:
         if "4" in args.only:
             hooks = part_webhooks(f"sqlite:///{folder / 'webhooks.db'}", folder,
                                   args.receipts, args.window, args.deliver_window,
-                                  args.receivers)
+                                  args.receivers, args.webhook_rounds)
         if fan is not None:
             print_fanout(fan)
         if floods:
