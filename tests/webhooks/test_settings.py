@@ -71,6 +71,7 @@ def test_webhooks_give_way_to_receipts_only_while_they_pour_in() -> None:
 
     busy = [True]
     way = GiveWay(lambda: busy[0], ratio=4.0)
+    way.spent(0.0)
 
     async def pause_after(seconds: float) -> float:
         way.spent(seconds)
@@ -80,5 +81,23 @@ def test_webhooks_give_way_to_receipts_only_while_they_pour_in() -> None:
 
     assert 0.35 <= asyncio.run(pause_after(0.1)) < 1.5
     assert asyncio.run(pause_after(10.0)) < 2.0  # a second at once, not forty
+
+    async def two_at_once() -> list[float]:
+        # while busy, webhook work goes one piece at a time: the second waits for the
+        # first to say how long it took, then for its pause
+        started = time.monotonic()
+        ends: list[float] = []
+
+        async def piece() -> None:
+            await way.wait()
+            await asyncio.sleep(0.05)
+            way.spent(0.05)
+            ends.append(time.monotonic() - started)
+
+        await asyncio.gather(piece(), piece())
+        return ends
+
+    first, second = asyncio.run(two_at_once())
+    assert second - first >= 0.04 * 4
     busy[0] = False
     assert asyncio.run(pause_after(0.1)) < 0.05

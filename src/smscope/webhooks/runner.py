@@ -46,9 +46,10 @@ InDb = Callable[..., Awaitable[Any]]
 
 
 class GiveWay:
-    """Paces webhook work while ``busy()``: after work that took ``s`` seconds, the
-    next piece waits until ``ratio * s`` have passed (shared by the pump and every
-    lane, so webhooks get at most about ``1 / (1 + ratio)`` of a busy worker's time)."""
+    """Paces webhook work while ``busy()``: one piece at a time, and after a piece that
+    took ``s`` seconds the next waits ``ratio * s`` (at most ``longest``). Shared by the
+    pump, the claims and records and every lane's POSTs, so webhooks get at most about
+    ``1 / (1 + ratio)`` of a busy worker's time."""
 
     def __init__(self, busy: Callable[[], bool], ratio: float = 9.0,
                  longest: float = 1.0) -> None:
@@ -58,18 +59,20 @@ class GiveWay:
         self._free_at = 0.0
 
     async def wait(self) -> None:
-        """Return when webhook work may go on."""
+        """Return when webhook work may go on (while busy: the next piece's turn)."""
         while self.busy():
-            left = self._free_at - time.monotonic()
+            now = time.monotonic()
+            left = self._free_at - now
             if left <= 0:
+                # this piece's turn: the others wait until it says how long it took
+                self._free_at = now + self.longest
                 return
             await asyncio.sleep(min(left, self.longest))
 
     def spent(self, seconds: float) -> None:
         """Webhook work just took ``seconds``."""
         if self.busy():
-            now = time.monotonic()
-            self._free_at = max(self._free_at, now) + min(seconds * self.ratio, self.longest)
+            self._free_at = time.monotonic() + min(seconds * self.ratio, self.longest)
 
 
 def _never() -> bool:
