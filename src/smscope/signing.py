@@ -65,8 +65,9 @@ def verify(secret: str | bytes, timestamp: str | None, signature: str | None,
     if abs(clock - int(stamp)) > tolerance:
         raise SignatureError(f"{TIMESTAMP_HEADER} is more than {tolerance // 60} minutes "
                              "away from this server's clock (replayed, or a clock is wrong)")
-    expected = sign(secret, stamp, body)
-    offered = [part.strip() for part in signature.split(",")]
+    expected = sign(secret, stamp, body).encode()
+    # as bytes: a header may carry any character, and compare_digest refuses non-ASCII str
+    offered = [part.strip().encode("utf-8", "replace") for part in signature.split(",")]
     # compare_digest on each, no early exit on the first mismatch
     if not any([hmac.compare_digest(expected, value) for value in offered]):
         raise SignatureError(f"{SIGNATURE_HEADER} does not match the body and the secret")
