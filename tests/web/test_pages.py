@@ -17,7 +17,8 @@ from tests.web.conftest import signed_in
 #: every form that changes something, with a valid body but for the CSRF token
 FORMS = {"/logout": {}, "/tokens": {"name": "x"}, "/tokens/1/revoke": {},
          "/users": {"email": "new@example.com", "role": "member"},
-         "/users/2/role": {"role": "readonly"}, "/users/2/active": {"active": "0"}}
+         "/users/2/role": {"role": "readonly"}, "/users/2/active": {"active": "0"},
+         "/webhooks": {"url": "https://example.com/hook"}, "/webhooks/1/remove": {}}
 
 
 def test_every_form_of_the_pages_is_in_the_csrf_test() -> None:

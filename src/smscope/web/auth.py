@@ -119,17 +119,19 @@ def own_form(request: Request, csrf_token: str = Form("")) -> Login:
 
 
 def admin_form(request: Request, csrf_token: str = Form("")) -> Login:
-    """A form of the admin pages (users)."""
+    """A form of the admin pages (users, webhooks)."""
     login = writer_form(request, csrf_token)
     if not login.is_admin:
-        raise PermissionDeniedError("Only admins manage users.")
+        raise PermissionDeniedError("Only admins can open this page (users, webhooks). "
+                                    "Ask an admin if you need it.")
     return login
 
 
 def admin_page(request: Request) -> Login:
     login = signed_in(request)
     if not login.is_admin:
-        raise PermissionDeniedError("Only admins manage users.")
+        raise PermissionDeniedError("Only admins can open this page (users, webhooks). "
+                                    "Ask an admin if you need it.")
     return login
 
 
