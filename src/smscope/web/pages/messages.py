@@ -72,7 +72,7 @@ def _message(error: Exception) -> str:
 
 def _campaign_error(value: str) -> str | None:
     if not value.isdigit() or not 1 <= int(value) <= MAX_ID:
-        return f"“{value}” is not a campaign's number: write its id, e.g. 12"
+        return f"“{value[:40]}” is not a campaign's number: write its id, e.g. 12"
     return None
 
 
