@@ -64,7 +64,8 @@ def test_the_figures_are_the_stats_documents(any_site, by) -> None:
     rows = cell_texts(page, "periods")
     for cells, period in zip(rows, doc["periods"], strict=True):
         assert cells[0] == f"{period['recipients']:,}"
-        assert cells[-3] == f"{period['rates']['receipt_rate']:.1%}"
+        assert cells[-2:] == [f"{period['rates'][k]:.1%}"
+                              for k in ("receipt_rate", "delivery_rate")]
     for name, key in (("by_country", "country"), ("by_sender", "sender"),
                       ("by_connector", "connector")):
         assert doc[name], name

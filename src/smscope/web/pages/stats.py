@@ -36,14 +36,14 @@ router = APIRouter()
 #: the default range, in days, ending today (the dashboard's)
 DAYS = 30
 #: the tables' columns: (key of a statistics row, header, category or None)
-COLUMNS = (("recipients", "Messages", None), ("sent", "Sent", None),
+#: (headers carry soft hyphens, so that a laptop's width holds the whole table)
+COLUMNS = (("recipients", "Mes\u00adsages", None), ("sent", "Sent", None),
            *((key, CATEGORY_LABELS[category], category)
              for key, category in STATS_CATEGORY.items()),
-           ("unsubscribes", "Unsubscribes", None), ("replies", "Replies", None),
+           ("unsubscribes", "Unsub\u00adscribes", None), ("replies", "Replies", None),
            ("clicks", "Clicks", None))
 #: the rates shown in the tables, with their header
-RATES = (("receipt_rate", "Receipt rate"), ("delivery_rate", "Delivery rate"),
-         ("permanent_error_rate", "Hard-bounce rate"))
+RATES = (("receipt_rate", "Receipt rate"), ("delivery_rate", "Delivery rate"))
 
 
 def _day(value: str, label: str, errors: dict[str, str], field: str) -> date | None:
