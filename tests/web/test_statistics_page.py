@@ -17,6 +17,7 @@ from smscope.reports.stats import statistics
 from tests.reports.sample import sent_campaign
 from tests.web.conftest import signed_in
 from tests.web.test_dashboard import cell_texts
+from tests.web.test_monitoring import field_error
 
 
 def document(site, first: date, last: date, by: str = "day") -> dict:
@@ -28,11 +29,6 @@ def document(site, first: date, last: date, by: str = "day") -> dict:
 def row_heads(page: str, table_id: str) -> list[str]:
     body = page.split(f'id="{table_id}"', 1)[1].split("</table>", 1)[0]
     return [html.unescape(h) for h in re.findall(r'<th scope="row">([^<]*)</th>', body)]
-
-
-def field_error(page: str, field: str) -> str:
-    found = re.search(rf'<p class="field-error" id="{field}-error">([^<]*)</p>', page)
-    return html.unescape(found.group(1)) if found else ""
 
 
 def test_an_empty_range_says_so_and_lists_every_day(site) -> None:
