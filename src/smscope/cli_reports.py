@@ -7,6 +7,7 @@ same figures the web UI and the PDF show.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -14,8 +15,10 @@ from rich.console import Console
 from rich.table import Table
 
 from smscope.app import Smscope
+from smscope.csvio import create_export
 from smscope.output import credits_text, print_json
 from smscope.reports.days import parse_day
+from smscope.reports.exports import write_periods_csv
 from smscope.reports.figures import FORMULAS
 from smscope.reports.stats import GROUPINGS, ensure_days, statistics
 
@@ -43,6 +46,9 @@ def stats_command(
         "--to", help="Last day, included (default: today).")] = None,
     by: Annotated[str, typer.Option(help=f"Group by {' | '.join(GROUPINGS)}.")] = "day",
     json_out: JsonOpt = False,
+    csv_file: Annotated[Path | None, typer.Option(
+        "--csv", help="Write the periods (counts, cost, rates) to this CSV file.",
+        dir_okay=False)] = None,
 ) -> None:
     """Statistics over a date range: per period, country, sender and connector."""
     smscope = Smscope()
@@ -54,6 +60,14 @@ def stats_command(
                             "(made from the quarter-hour figures)")
     with smscope.db.session() as session:
         document = statistics(session, date_from=first, date_to=last, by=by, zone=zone)
+    if csv_file is not None:
+        with create_export(csv_file) as stream:
+            count = write_periods_csv(stream, document)
+        if json_out:
+            print_json({"file": str(csv_file), "rows": count})
+        else:
+            _Consoles.out.print(f"{count:,} periods written to {csv_file}")
+        return
     if json_out:
         print_json(document)
         return

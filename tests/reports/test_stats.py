@@ -190,3 +190,21 @@ def test_a_long_range_by_day_is_summed_by_quarter_hour_and_agrees_with_the_days(
     assert len(document["periods"]) == 214
     busy = {p["period"]: p["recipients"] for p in document["periods"] if p["recipients"]}
     assert busy == {"2026-06-02": 1, "2026-11-24": 2}  # 22:30 UTC is 00:30 in Paris
+
+
+def test_stats_csv_writes_the_periods_with_their_rates(smscope: Any, tmp_path: Any) -> None:
+    from smscope.reports.exports import PERIODS_COLUMNS
+
+    run = smscope("stats", "--from", "2026-11-01", "--to", "2026-11-30", "--by", "week",
+                  "--csv", str(tmp_path / "periods.csv"), "--json")
+    assert run.code == 0, run.err
+    assert run.json() == {"file": str(tmp_path / "periods.csv"), "rows": 6}
+    data = (tmp_path / "periods.csv").read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    lines = data.decode("utf-8-sig").splitlines()
+    assert lines[0].split(",") == list(PERIODS_COLUMNS)
+    assert [line.split(",")[0] for line in lines[1:]] == [
+        "2026-W44", "2026-W45", "2026-W46", "2026-W47", "2026-W48", "2026-W49"]
+    assert lines[1].endswith(",0,0.0000,0.0000,0.0000,0.0000,0.0000,0.0000,0.0000,0.0000")
+    unwritable = smscope("stats", "--csv", str(tmp_path / "missing" / "x.csv"))
+    assert unwritable.code == 1 and "cannot write" in unwritable.err

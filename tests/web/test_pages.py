@@ -5,6 +5,7 @@ traces."""
 from __future__ import annotations
 
 import re
+from html import unescape
 
 import pytest
 from fastapi.routing import APIRoute
@@ -144,15 +145,18 @@ def test_unknown_pages_and_methods_are_plain_pages(site) -> None:
 
 
 def test_the_stylesheet_is_served_by_the_app_and_pages_load_nothing_else(site) -> None:
+    from tests.reports.sample import sent_campaign
+    sent_campaign(site.smscope.db)  # rows, so that the pages' links to them are followed
     client, _ = signed_in(site, "admin@example.com")
     css = client.get("/static/smscope.css")
     assert css.status_code == 200 and ":focus-visible" in css.text
-    for path in ("/", "/tokens", "/users", "/login"):
+    for path in ("/", "/tokens", "/users", "/login", "/messages", "/stats",
+                 "/stats?from=2026-11-01&to=2026-11-30", "/messages/1"):
         html = client.get(path).text
         assert not re.search(r'(src|href)="(https?:)?//', html), path
         assert "default-src 'self'" in client.get(path).headers["content-security-policy"]
-        for link in re.findall(r'href="(/[^"]*)"', html):  # no dead ends
-            assert client.get(link).status_code == 200, (path, link)
+        for link in re.findall(r'(?:href|src)="(/[^"]*)"', html):  # no dead ends
+            assert client.get(unescape(link)).status_code == 200, (path, link)
 
 
 def test_a_page_that_fails_is_a_500_page_without_a_trace(site, monkeypatch) -> None:

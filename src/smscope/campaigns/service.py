@@ -229,7 +229,16 @@ def _as_sent(template: str, config: Config, options: dict[str, Any]) -> str:
     return tracking_links.preview(template, config.public_url)
 
 
+#: the largest campaign id (a 32-bit integer column on PostgreSQL)
+MAX_CAMPAIGN_ID = 2**31 - 1
+
+
 def get_campaign(session: Session, campaign_id: int, *, lock: bool = False) -> Campaign:
+    # an id beyond the column's range names no campaign (PostgreSQL would refuse to
+    # even compare it: "integer out of range")
+    if not 1 <= campaign_id <= MAX_CAMPAIGN_ID:
+        raise NotFoundError(f"campaign {campaign_id} does not exist "
+                            "(see 'smscope campaign list')")
     stmt = select(Campaign).where(Campaign.id == campaign_id)
     if lock:
         stmt = stmt.with_for_update()

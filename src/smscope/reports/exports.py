@@ -4,6 +4,9 @@ rate and the formula of the rate, so the file reads on its own in a spreadsheet.
 Sections: ``category`` (the counts of CONTRACTS §5 and their rates), ``status`` (every
 canonical status), ``figure`` (sent, unsubscribes, replies, clicks, cost), ``list:<name>``
 (each list's categories) and ``delivery_time`` (the cumulative curve).
+
+Also the periods of the statistics over a date range (``smscope stats --csv``, the
+statistics page's CSV): one row per period.
 """
 
 from __future__ import annotations
@@ -12,12 +15,13 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from smscope.csvio import SafeCsvWriter
+from smscope.output import credits_text
 from smscope.reports.figures import FORMULAS, RATE_OF_CATEGORY
 
-__all__ = ["STATISTICS_COLUMNS", "write_statistics_csv"]
+__all__ = ["PERIODS_COLUMNS", "STATISTICS_COLUMNS", "write_periods_csv",
+           "write_statistics_csv"]
 
 STATISTICS_COLUMNS = ("section", "name", "value", "rate", "formula")
-
 
 
 def _share(part: int, whole: int) -> float:
@@ -68,3 +72,26 @@ def write_statistics_csv(stream: IO[str], report: dict[str, Any]) -> int:
         writer.writerow(row)
         count += 1
     return count
+
+
+#: the counts of a statistics row (:func:`smscope.reports.stats.stats_row`), in order
+PERIOD_COUNTS = ("recipients", "sent", "received", "pending", "soft_bounce", "hard_bounce",
+                 "errors", "not_sent", "blacklisted", "unsubscribes", "replies", "clicks",
+                 "unique_clicks")
+#: the rates of a statistics row (the campaign report's), in order
+PERIOD_RATES = ("receipt_rate", "waiting_rate", "temporary_error_rate",
+                "permanent_error_rate", "error_rate", "unsubscribe_rate", "delivery_rate",
+                "click_through_rate")
+PERIODS_COLUMNS = ("period", *PERIOD_COUNTS, "cost_credits", *PERIOD_RATES)
+
+
+def write_periods_csv(stream: IO[str], document: dict[str, Any]) -> int:
+    """Write the periods of a statistics document (:func:`smscope.reports.stats.
+    statistics`) as CSV, one row per period with its counts, cost and rates (4 places);
+    open the stream with :func:`smscope.csvio.open_export`. Returns the number of rows."""
+    writer = SafeCsvWriter(stream, PERIODS_COLUMNS)
+    for row in document["periods"]:
+        writer.writerow([row["period"], *(row[name] for name in PERIOD_COUNTS),
+                         credits_text(row["cost_credits"]),
+                         *(f"{row['rates'][name]:.4f}" for name in PERIOD_RATES)])
+    return len(document["periods"])

@@ -55,6 +55,7 @@ literally (see :func:`_contains`).
 
 from __future__ import annotations
 
+import io
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, fields, replace
@@ -78,8 +79,8 @@ from smscope.pagination import Page, check_limit, decode_keys, encode_keys, spli
 from smscope.reports.days import day_bounds, parse_day
 from smscope.statuses import Category, Status
 
-__all__ = ["CSV_COLUMNS", "ITEM_KEYS", "SCAN_LIMIT", "MessageFilters", "SearchPage", "export_csv",
-           "iter_messages", "search_messages", "write_csv"]
+__all__ = ["CSV_COLUMNS", "ITEM_KEYS", "SCAN_LIMIT", "MessageFilters", "SearchPage",
+           "csv_chunks", "export_csv", "iter_messages", "search_messages", "write_csv"]
 
 #: the keys of a JSON item, in order (CONTRACTS §11)
 ITEM_KEYS = ("id", "campaign_id", "sender", "number", "text", "segments", "credits",
@@ -126,7 +127,11 @@ class MessageFilters:
     def from_options(cls, *, date_from: str | None = None, date_to: str | None = None,
                      **others: Any) -> MessageFilters:
         """Filters as typed on the command line or in a query string (dates as
-        ``YYYY-MM-DD``); blank values are no filter."""
+        ``YYYY-MM-DD``); blank values are no filter. A NUL character is refused: no
+        stored value has one, and PostgreSQL cannot even compare with it."""
+        for name, value in {"from": date_from, "to": date_to, **others}.items():
+            if isinstance(value, str) and "\x00" in value:
+                raise UsageError(f"--{name} contains a NUL character (\\0); remove it")
         filters = cls(date_from=parse_day(date_from, "--from") if date_from else None,
                       date_to=parse_day(date_to, "--to") if date_to else None, **others)
         blank = {f.name: None for f in fields(cls)
@@ -546,18 +551,39 @@ def write_csv(stream: IO[str], items: Iterator[dict[str, Any]], zone: ZoneInfo,
     writer = SafeCsvWriter(stream, CSV_COLUMNS, raw_columns=("number",))
     count = 0
     for item in items:
-        number = item["number"]
-        writer.writerow([
-            item["sender"], number if _is_e164(number) else neutralise(number), item["text"],
-            credits_text(item["credits"]), local_time(item["sent_at"], zone),
-            local_time(item["status_updated_at"], zone), item["status"], item["id"],
-            item["campaign_id"], item["category"], item["connector"], item["segments"],
-            local_time(item["created_at"], zone),
-        ])
+        writer.writerow(_csv_row(item, zone))
         count += 1
         if progress is not None and count % EXPORT_BATCH == 0:
             progress(count)
     return count
+
+
+def csv_chunks(items: Iterator[dict[str, Any]], zone: ZoneInfo,
+               batch: int = EXPORT_BATCH) -> Iterator[str]:
+    """The monitoring CSV export (the same bytes :func:`write_csv` writes to a file,
+    BOM included) as pieces of text of ``batch`` rows each, for an answer streamed
+    over HTTP: memory stays bounded whatever the result's size."""
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = SafeCsvWriter(buffer, CSV_COLUMNS, raw_columns=("number",))
+    for count, item in enumerate(items, start=1):
+        writer.writerow(_csv_row(item, zone))
+        if count % batch == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def _csv_row(item: dict[str, Any], zone: ZoneInfo) -> list[Any]:
+    number = item["number"]
+    return [
+        item["sender"], number if _is_e164(number) else neutralise(number), item["text"],
+        credits_text(item["credits"]), local_time(item["sent_at"], zone),
+        local_time(item["status_updated_at"], zone), item["status"], item["id"],
+        item["campaign_id"], item["category"], item["connector"], item["segments"],
+        local_time(item["created_at"], zone),
+    ]
 
 
 def _is_e164(number: str) -> bool:

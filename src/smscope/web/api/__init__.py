@@ -24,6 +24,7 @@ from smscope.web.api import (
 )
 from smscope.web.api._auth import api_login
 from smscope.web.api._json import ApiJSON
+from smscope.web.api._text import refuse_nul
 
 __all__ = ["create_api"]
 
@@ -39,7 +40,9 @@ def create_api() -> FastAPI:
                               "Errors are `{\"error\": {\"code\", \"message\"}}`; "
                               "collections are pages `{\"items\", \"next_cursor\"}`.")
     for module in (campaigns, messages, stats, contacts, blacklist, webhooks):
-        api.include_router(module.router, dependencies=[Depends(api_login)])
+        # the caller first: a read-only token's write is a 403, whatever it sends
+        api.include_router(module.router,
+                           dependencies=[Depends(api_login), Depends(refuse_nul)])
     _errors.install(api)
     _declare_bearer(api)
     return api

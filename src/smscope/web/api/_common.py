@@ -9,10 +9,11 @@ from fastapi import Path, Query, Request
 from pydantic import BaseModel
 
 from smscope.app import Smscope
+from smscope.campaigns.service import MAX_CAMPAIGN_ID
 from smscope.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from smscope.web.auth import smscope_of
 
-__all__ = ["ERRORS", "Cursor", "Id", "Limit", "app_of"]
+__all__ = ["CONFLICT", "ERRORS", "CampaignId", "Cursor", "Id", "Limit", "app_of"]
 
 Cursor = Annotated[str | None, Query(description="next_cursor of the previous page.",
                                      max_length=1000)]
@@ -21,6 +22,8 @@ DEFAULT = DEFAULT_LIMIT
 #: ids are positive and fit every database's integer (a larger one is a 422, not a 500)
 MAX_ID = 2**62
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+#: a campaign's id: a 32-bit column on PostgreSQL
+CampaignId = Annotated[int, Path(ge=1, le=MAX_CAMPAIGN_ID)]
 
 
 class ErrorDetail(BaseModel):
@@ -41,3 +44,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 def app_of(request: Request) -> Smscope:
     return smscope_of(request)
+
+#: the answer of an action the campaign's state (or the credit balance) does not allow
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorBody, "description": "Not in this state (invalid_state), or not "
+                                             "enough credit (insufficient_credit)"}}

@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -85,8 +86,26 @@ def _where(error: dict[str, Any]) -> str:
     return ".".join(loc)
 
 
+async def _caller_refusal(request: Request) -> Response | None:
+    """The answer for a caller who may not make this request at all (401, 403), or
+    None. FastAPI parses a JSON body before the route's dependencies check the caller:
+    who calls, and whether they may write, is answered first whatever the body."""
+    from smscope.web.api._auth import api_login
+
+    try:
+        await run_in_threadpool(api_login, request)
+    except ApiError as refused:
+        return await _api_error(request, refused)
+    except SmscopeError as refused:
+        return await _smscope_error(request, refused)
+    return None
+
+
 async def _validation(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
+    refused = await _caller_refusal(request)
+    if refused is not None:
+        return refused
     errors = list(exc.errors())
     if any(e.get("type") == "json_invalid" for e in errors):
         return error_response(400, "malformed_json",
@@ -102,6 +121,12 @@ async def _validation(request: Request, exc: Exception) -> Response:
 async def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     status_code = exc.status_code
+    if status_code == 400:  # a body FastAPI could not parse, before any dependency ran
+        refused = await _caller_refusal(request)
+        if refused is not None:
+            return refused
+        return error_response(400, "bad_request", "the request body could not be read; "
+                              "send a JSON object with Content-Type: application/json")
     code = _HTTP_CODES.get(status_code, "error")
     message = {404: f"no API route {request.url.path}; the routes are listed in "
                     "/api/v1/openapi.json",

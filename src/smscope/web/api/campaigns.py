@@ -20,7 +20,15 @@ from smscope.db.types import utcnow
 from smscope.pagination import decode_cursor, encode_cursor
 from smscope.reports.campaign import campaign_report
 from smscope.reports.recipients import SORTS, recipients_page
-from smscope.web.api._common import DEFAULT, ERRORS, Cursor, Id, Limit, app_of
+from smscope.web.api._common import (
+    CONFLICT,
+    DEFAULT,
+    ERRORS,
+    CampaignId,
+    Cursor,
+    Limit,
+    app_of,
+)
 from smscope.web.api._json import ApiJSON
 
 __all__ = ["router"]
@@ -70,7 +78,7 @@ def list_campaigns(request: Request, cursor: Cursor = None, limit: Limit = DEFAU
 
 
 @router.get("/{campaign_id}", summary="One campaign")
-def get_campaign(request: Request, campaign_id: Id) -> ApiJSON:
+def get_campaign(request: Request, campaign_id: CampaignId) -> ApiJSON:
     with app_of(request).db.session() as session:
         return ApiJSON(campaign_to_json(service.get_campaign(session, campaign_id)))
 
@@ -95,8 +103,9 @@ def create_campaign(request: Request, body: CampaignIn) -> ApiJSON:
     return ApiJSON(data, 201, headers={"Location": f"/api/v1/campaigns/{data['id']}"})
 
 
-@router.post("/{campaign_id}/send", summary="Send a draft campaign (now or at its schedule)")
-def send_campaign(request: Request, campaign_id: Id) -> ApiJSON:
+@router.post("/{campaign_id}/send", responses=CONFLICT,
+             summary="Send a draft campaign (now or at its schedule)")
+def send_campaign(request: Request, campaign_id: CampaignId) -> ApiJSON:
     smscope = app_of(request)
     with smscope.db.transaction() as session:
         campaign = service.send(session, campaign_id, config=smscope.config,
@@ -105,7 +114,7 @@ def send_campaign(request: Request, campaign_id: Id) -> ApiJSON:
         return ApiJSON({"id": campaign_id, "state": campaign.state})
 
 
-def _transition(request: Request, action: str, campaign_id: Id) -> ApiJSON:
+def _transition(request: Request, action: str, campaign_id: CampaignId) -> ApiJSON:
     act = {"pause": service.pause, "resume": service.resume, "cancel": service.cancel}[action]
     with app_of(request).db.transaction() as session:
         campaign = act(session, campaign_id, now=utcnow(),
@@ -113,30 +122,31 @@ def _transition(request: Request, action: str, campaign_id: Id) -> ApiJSON:
         return ApiJSON({"id": campaign_id, "state": campaign.state})
 
 
-@router.post("/{campaign_id}/pause", summary="Stop submitting; resume later")
-def pause_campaign(request: Request, campaign_id: Id) -> ApiJSON:
+@router.post("/{campaign_id}/pause", responses=CONFLICT, summary="Stop submitting; resume later")
+def pause_campaign(request: Request, campaign_id: CampaignId) -> ApiJSON:
     return _transition(request, "pause", campaign_id)
 
 
-@router.post("/{campaign_id}/resume", summary="Resume a paused or suspended campaign")
-def resume_campaign(request: Request, campaign_id: Id) -> ApiJSON:
+@router.post("/{campaign_id}/resume", responses=CONFLICT,
+             summary="Resume a paused or suspended campaign")
+def resume_campaign(request: Request, campaign_id: CampaignId) -> ApiJSON:
     return _transition(request, "resume", campaign_id)
 
 
-@router.post("/{campaign_id}/cancel", summary="Stop for good")
-def cancel_campaign(request: Request, campaign_id: Id) -> ApiJSON:
+@router.post("/{campaign_id}/cancel", responses=CONFLICT, summary="Stop for good")
+def cancel_campaign(request: Request, campaign_id: CampaignId) -> ApiJSON:
     return _transition(request, "cancel", campaign_id)
 
 
 @router.get("/{campaign_id}/report", summary="The campaign report (as campaign report --json)")
-def report(request: Request, campaign_id: Id) -> ApiJSON:
+def report(request: Request, campaign_id: CampaignId) -> ApiJSON:
     with app_of(request).db.session() as session:
         return ApiJSON(campaign_report(session, campaign_id))
 
 
 @router.get("/{campaign_id}/recipients", summary="One page of the campaign's recipients")
 def recipients(
-    request: Request, campaign_id: Id,
+    request: Request, campaign_id: CampaignId,
     status: Annotated[str | None, Query(max_length=40,
                                         description="A canonical status or a category.")
                       ] = None,

@@ -7,9 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
+from smscope.campaigns.service import MAX_CAMPAIGN_ID
 from smscope.reports.recipients import message_history
 from smscope.reports.search import MessageFilters, search_messages
-from smscope.web.api._common import DEFAULT, ERRORS, MAX_ID, Cursor, Id, Limit, app_of
+from smscope.web.api._common import DEFAULT, ERRORS, Cursor, Id, Limit, app_of
 from smscope.web.api._json import ApiJSON
 
 __all__ = ["router"]
@@ -24,7 +25,7 @@ def search(request: Request,
            from_: Annotated[str | None, Query(alias="from", max_length=10,
                                               description="First day, YYYY-MM-DD")] = None,
            to: Annotated[str | None, Query(max_length=10, description="Last day")] = None,
-           campaign: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+           campaign: Annotated[int | None, Query(ge=1, le=MAX_CAMPAIGN_ID)] = None,
            sender: Text = None, number: Text = None, text: Text = None,
            status: Text = None, category: Text = None, connector: Text = None,
            cursor: Cursor = None, limit: Limit = DEFAULT) -> ApiJSON:
