@@ -4,12 +4,14 @@ their roles and CSRF, the report page, a message's history, and the exports."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 
 import pytest
 from sqlalchemy import select
 
-from smscope.db.tables import Campaign, CampaignEvent
+from smscope.db.tables import Campaign, CampaignEvent, Message
 from tests.campaigns.helpers import Engine, number
 from tests.web.conftest import signed_in
 
@@ -122,3 +124,241 @@ def test_the_segment_counter_endpoint_counts_as_the_campaign_will(site, engine) 
                       headers=headers)
     assert bad.status_code == 422 and "error" in bad.json()
     assert client.post("/api/v1/texts/segments", json={"text": "x"}).status_code == 403
+
+
+def sent_campaign(engine, *, numbers=(), lists=("clients",)) -> int:
+    """A campaign of the clients list, sent, its messages at the operator, the first
+    one delivered."""
+    campaign_id = engine.campaign(lists=list(lists), numbers=list(numbers),
+                                  text="Bonjour {first_name}")
+    engine.send_all()
+    return campaign_id
+
+
+def deliver(engine, campaign_id: int, to: str) -> None:
+    from tests.campaigns.helpers import receipt
+    message = engine.message(campaign_id, to)
+    [part] = engine.parts(message.id)
+    engine.receipts([receipt(part.operator_id, "DELIVRD", to=to)])
+
+
+@pytest.mark.parametrize("action", ["send", "pause", "resume", "cancel", "test"])
+def test_a_readonly_user_sees_no_action_and_gets_403_when_posting(site, engine,
+                                                                   action) -> None:
+    campaign_id = engine.campaign(lists=["clients"], send=False)
+    reader, csrf = signed_in(site, "reader@example.com")
+    page = reader.get(f"/campaigns/{campaign_id}")
+    assert page.status_code == 200
+    assert 'id="send"' not in page.text and 'id="test-send"' not in page.text
+    assert reader.get("/campaigns/new").status_code == 403
+    answer = reader.post(f"/campaigns/{campaign_id}/{action}",
+                         data={"csrf_token": csrf, "confirm": "yes",
+                               "numbers": number(1)}, follow_redirects=False)
+    assert answer.status_code == 403 and "read-only" in answer.text
+    assert campaigns_in(site)[0].state == "draft"
+
+
+@pytest.mark.parametrize("path", ["send", "pause", "resume", "cancel", "test", "edit",
+                                  "share"])
+def test_every_campaign_form_needs_the_session_csrf_token(site, engine, path) -> None:
+    campaign_id = engine.campaign(lists=["clients"], send=False)
+    client, _ = signed_in(site, "admin@example.com")
+    answer = client.post(f"/campaigns/{campaign_id}/{path}",
+                         data={**form("wrong"), "confirm": "yes", "addresses": "a@b.c",
+                               "numbers": number(1)}, follow_redirects=False)
+    assert answer.status_code == 403 and "reload the page" in answer.text
+    assert client.post("/campaigns/new", data=form("")).status_code == 403
+    [campaign] = campaigns_in(site)
+    assert (campaign.state, campaign.name) == ("draft", "c")
+
+
+def test_send_pause_resume_and_cancel_after_confirming(site, engine) -> None:
+    campaign_id = engine.campaign(lists=["clients"], send=False)
+    client, csrf = signed_in(site, "member@example.com")
+    page = client.get(f"/campaigns/{campaign_id}")
+    assert 'id="send"' in page.text and 'id="no-recipients"' in page.text
+    sent = client.post(f"/campaigns/{campaign_id}/send", data={"csrf_token": csrf})
+    assert sent.status_code == 200 and "Sending started to 5 recipients" in sent.text
+    assert client.post(f"/campaigns/{campaign_id}/send",
+                       data={"csrf_token": csrf}).text.count("only a draft can be sent") == 1
+    paused = client.post(f"/campaigns/{campaign_id}/pause", data={"csrf_token": csrf})
+    assert "Paused" in paused.text and 'id="resume"' in paused.text
+    resumed = client.post(f"/campaigns/{campaign_id}/resume", data={"csrf_token": csrf})
+    assert 'id="pause"' in resumed.text
+    # cancelling asks first; a post without the confirmation only shows that question
+    asked = client.post(f"/campaigns/{campaign_id}/cancel", data={"csrf_token": csrf})
+    assert "This cannot be undone" in asked.text and campaigns_in(site)[0].state == "sending"
+    done = client.post(f"/campaigns/{campaign_id}/cancel",
+                       data={"csrf_token": csrf, "confirm": "yes"})
+    assert "Cancelled" in done.text and campaigns_in(site)[0].state == "cancelled"
+    with site.smscope.db.session() as session:
+        actors = {e.kind: e.actor for e in session.scalars(select(CampaignEvent))}
+    assert actors["started"] == actors["paused"] == actors["cancelled"] == \
+        "web:member@example.com"
+
+
+def test_a_test_send_is_tracked_apart_from_the_figures(site, engine) -> None:
+    campaign_id = engine.campaign(lists=["clients"], send=False)
+    client, csrf = signed_in(site, "member@example.com")
+    answer = client.post(f"/campaigns/{campaign_id}/test",
+                         data={"csrf_token": csrf, "numbers": f"{number(1)}, {number(9)}"})
+    assert "Test sent to 2 numbers" in answer.text
+    assert "Test sends (not counted in the statistics)" in answer.text
+    bad = client.post(f"/campaigns/{campaign_id}/test",
+                      data={"csrf_token": csrf, "numbers": "hello"})
+    assert bad.status_code == 200 and "flash-error" in bad.text
+    with site.smscope.db.session() as session:
+        kinds = list(session.scalars(select(Message.kind)))
+    assert kinds == ["test", "test"]
+    api = client.post(f"/api/v1/campaigns/{campaign_id}/test", json={"numbers": [number(3)]},
+                      headers={"X-CSRF-Token": csrf})
+    assert api.status_code == 201 and len(api.json()["messages"]) == 1
+
+
+def test_editing_a_draft_changes_it_and_a_sent_one_cannot_be_edited(site, engine) -> None:
+    campaign_id = engine.campaign(lists=["clients"], send=False)
+    client, csrf = signed_in(site, "member@example.com")
+    page = client.get(f"/campaigns/{campaign_id}/edit")
+    assert page.status_code == 200 and 'value="c"' in page.text
+    saved = client.post(f"/campaigns/{campaign_id}/edit",
+                        data=form(csrf, name="Renamed", lists="", numbers=number(7)))
+    assert "Campaign saved" in saved.text
+    with site.smscope.db.session() as session:
+        campaign = session.get(Campaign, campaign_id)
+        assert (campaign.name, campaign.numbers[0]["number"]) == ("Renamed", number(7))
+    wrong = client.post(f"/campaigns/{campaign_id}/edit", data=form(csrf, sender=""))
+    assert wrong.status_code == 422 and 'id="sender-error"' in wrong.text
+    client.post(f"/campaigns/{campaign_id}/send", data={"csrf_token": csrf})
+    assert "can no longer be edited" in client.get(f"/campaigns/{campaign_id}/edit").text
+    late = client.post(f"/campaigns/{campaign_id}/edit", data=form(csrf))
+    assert late.status_code == 200 and "only a draft" in late.text
+
+
+@pytest.mark.parametrize("path", ["/campaigns/999", "/campaigns/abc", "/campaigns/-1",
+                                  "/campaigns/99999999999999999999999",
+                                  "/campaigns/999/edit", "/campaigns/999/cancel",
+                                  "/campaigns/999/messages/1", "/campaigns/1/messages/x",
+                                  "/campaigns/999/recipients.csv",
+                                  "/campaigns/999/statistics.csv", "/campaigns/999/events"])
+def test_unknown_or_malformed_ids_are_404_pages(site, engine, path) -> None:
+    engine.campaign(lists=["clients"], send=False)
+    client, _ = signed_in(site, "member@example.com")
+    answer = client.get(path)
+    assert answer.status_code == 404, path
+    assert "<html" in answer.text and "Traceback" not in answer.text
+
+
+def test_unknown_campaign_actions_are_404(site, engine) -> None:
+    client, csrf = signed_in(site, "member@example.com")
+    for action in ("send", "pause", "test", "share"):
+        answer = client.post(f"/campaigns/999/{action}",
+                             data={"csrf_token": csrf, "numbers": number(1),
+                                   "addresses": "a@example.com"})
+        assert answer.status_code == 404, action
+
+
+def test_the_report_page_shows_the_reports_figures_and_formulas(site, engine) -> None:
+    campaign_id = sent_campaign(engine)
+    deliver(engine, campaign_id, number(1))
+    client, _ = signed_in(site, "reader@example.com")
+    page = client.get(f"/campaigns/{campaign_id}")
+    assert page.status_code == 200
+    report = engine.report(campaign_id)
+    assert re.search(r'id="live-recipients">5<', page.text)
+    assert re.search(r'id="live-delivered">1<', page.text)
+    rate = f'{report["rates"]["receipt_rate"]:.1%}'
+    assert re.search(rf'id="live-delivered_share" title="[^"]+">{rate}<', page.text)
+    from smscope.reports.figures import FORMULAS
+    for key in ("receipt_rate", "waiting_rate", "permanent_error_rate", "unsubscribe_rate",
+                "delivery_rate"):
+        assert f'title="{FORMULAS[key]}"' in page.text, key
+    assert "<svg" in page.text and 'id="timeline"' in page.text
+    assert page.text.count(f'href="/campaigns/{campaign_id}/messages/') == 5
+    assert 'href="/campaigns/report.css"' in page.text
+    css = client.get("/campaigns/report.css")
+    assert css.status_code == 200 and ".report-figure" in css.text
+
+
+def test_the_recipients_table_filters_searches_sorts_and_pages(site, engine, monkeypatch) -> None:
+    from smscope.web.pages import campaign_report
+    monkeypatch.setattr(campaign_report, "RECIPIENTS_PAGE", 2)
+    campaign_id = sent_campaign(engine)
+    deliver(engine, campaign_id, number(3))
+    client, _ = signed_in(site, "member@example.com")
+    base = f"/campaigns/{campaign_id}"
+    delivered = client.get(f"{base}?status=delivered").text
+    assert number(3) in delivered and number(1) not in delivered
+    found = client.get(f"{base}?search=Ana4").text
+    assert number(4) in found and number(2) not in found
+    page1 = client.get(f"{base}?sort=number&desc=1").text
+    assert page1.index(number(5)) < page1.index(number(4)) and number(3) not in page1
+    nxt = re.search(r'id="recipients-next" href="([^"]+)"', page1).group(1)
+    page2 = client.get(base + nxt.replace("&amp;", "&")).text
+    assert number(3) in page2 and number(2) in page2 and number(5) not in page2
+    bad = client.get(f"{base}?status=nonsense")
+    assert bad.status_code == 400 and "unknown status or category" in bad.text
+    assert client.get(f"{base}?cursor=%%%").status_code == 400
+    assert client.get(f"{base}?sort=password").status_code == 400
+    assert 'id="no-recipients"' in client.get(f"{base}?search=nobody").text
+
+
+def test_the_message_page_shows_its_whole_history(site, engine) -> None:
+    campaign_id = sent_campaign(engine)
+    deliver(engine, campaign_id, number(2))
+    message = engine.message(campaign_id, number(2))
+    client, _ = signed_in(site, "reader@example.com")
+    page = client.get(f"/campaigns/{campaign_id}/messages/{message.id}")
+    assert page.status_code == 200
+    assert "Bonjour Ana2" in page.text and "DELIVRD" in page.text
+    assert page.text.count('class="event-status"') >= 2
+    assert 'class="event-submit"' in page.text and 'class="event-receipt"' in page.text
+    other = engine.campaign(lists=["clients"], send=False)
+    assert client.get(f"/campaigns/{other}/messages/{message.id}").status_code == 404
+
+
+def test_the_recipients_csv_is_streamed_with_the_tables_filters(site, engine) -> None:
+    campaign_id = sent_campaign(engine, numbers=["=HYPERLINK(1)"])
+    deliver(engine, campaign_id, number(1))
+    client, _ = signed_in(site, "reader@example.com")
+    answer = client.get(f"/campaigns/{campaign_id}/recipients.csv")
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/csv")
+    assert f'filename="campaign-{campaign_id}-recipients.csv"' in \
+        answer.headers["content-disposition"]
+    assert answer.content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.DictReader(io.StringIO(answer.content.decode("utf-8-sig"))))
+    assert len(rows) == 6 and {r["number"] for r in rows} >= {number(i) for i in range(1, 6)}
+    assert next(r for r in rows if r["number"] == number(1))["status"] == "received"
+    assert not any(v.startswith("=") for r in rows for k, v in r.items() if k != "number")
+    filtered = client.get(f"/campaigns/{campaign_id}/recipients.csv?status=delivered")
+    assert [r["number"] for r in csv.DictReader(io.StringIO(
+        filtered.content.decode("utf-8-sig")))] == [number(1)]
+    bad = client.get(f"/campaigns/{campaign_id}/recipients.csv?status=nonsense")
+    assert "unknown status or category" in bad.text
+
+
+def test_the_statistics_csv_the_print_layout_and_the_pdf(site, engine) -> None:
+    campaign_id = sent_campaign(engine)
+    client, _ = signed_in(site, "reader@example.com")
+    stats = client.get(f"/campaigns/{campaign_id}/statistics.csv")
+    assert stats.status_code == 200 and stats.content.startswith(b"\xef\xbb\xbf")
+    assert "receipt_rate" in stats.text or "delivered" in stats.text
+    printed = client.get(f"/campaigns/{campaign_id}/print")
+    assert printed.status_code == 200 and "@media print" in printed.text
+    assert "script-src" not in printed.headers["content-security-policy"]
+    pdf = client.get(f"/campaigns/{campaign_id}/report.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert pdf.headers["content-type"] == "application/pdf"
+
+
+def test_sharing_without_a_mail_server_says_how_to_set_one(site, engine) -> None:
+    campaign_id = sent_campaign(engine)
+    client, csrf = signed_in(site, "member@example.com")
+    page = client.get(f"/campaigns/{campaign_id}")
+    assert "No mail server is configured" in page.text
+    answer = client.post(f"/campaigns/{campaign_id}/share",
+                         data={"csrf_token": csrf, "addresses": "boss@example.com"})
+    assert answer.status_code == 200 and "no SMTP server is configured" in answer.text
+    bad = client.post(f"/campaigns/{campaign_id}/share",
+                      data={"csrf_token": csrf, "addresses": "not an address"})
+    assert "is not an email address" in bad.text

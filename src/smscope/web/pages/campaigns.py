@@ -123,7 +123,7 @@ class CampaignForm:
             return value if isinstance(value, str) else ""
 
         return cls(name=one("name"), sender=one("sender"), text=one("text"),
-                   lists=[v for v in data.getlist("lists") if isinstance(v, str)],
+                   lists=[v for v in data.getlist("lists") if isinstance(v, str) and v],
                    numbers=one("numbers"), type=one("type") or "marketing",
                    connector=one("connector"), schedule=one("schedule"),
                    validity=one("validity"), track_links=one("track_links") == "1",
@@ -348,11 +348,16 @@ async def edit(request: Request, campaign_id: str,
     smscope = smscope_of(request)
     if form.preview:
         with smscope.db.session() as session:
-            campaign = _editable(session, number)
+            campaign = service.get_campaign(session, number)
             session.expunge(campaign)
         return _form_page(request, form, campaign=campaign)
     problem = None
     saved = False
+    try:
+        with smscope.db.session() as session:
+            _editable(session, number)
+    except service.CampaignStateError as exc:
+        return redirect(f"/campaigns/{number}", flash=("error", str(exc)))
     with smscope.db.transaction() as session:
         campaign = _editable(session, number)
         checked = _check(form, session, request)
