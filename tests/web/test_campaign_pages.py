@@ -362,3 +362,45 @@ def test_sharing_without_a_mail_server_says_how_to_set_one(site, engine) -> None
     bad = client.post(f"/campaigns/{campaign_id}/share",
                       data={"csrf_token": csrf, "addresses": "not an address"})
     assert "is not an email address" in bad.text
+
+
+def with_smtp(site, port: int) -> None:
+    from smscope.config import SMTPConfig
+    site.smscope._config = site.smscope.config.model_copy(update={"smtp": SMTPConfig(
+        host="127.0.0.1", port=port, **{"from": "reports@example.com"})})
+    site.smscope.__dict__.pop("config", None)
+
+
+def test_sharing_mails_the_pdf_and_names_the_saved_file(site, engine, tmp_path,
+                                                        monkeypatch) -> None:
+    from tests.reports.test_share import smtp_server
+    monkeypatch.chdir(tmp_path)
+    campaign_id = sent_campaign(engine)
+    client, csrf = signed_in(site, "member@example.com")
+    with smtp_server() as (mailbox, port):
+        with_smtp(site, port)
+        answer = client.post(f"/campaigns/{campaign_id}/share",
+                             data={"csrf_token": csrf,
+                                   "addresses": "boss@example.com, nobody@example.com"})
+    assert "Report sent to boss@example.com" in answer.text
+    assert "nobody@example.com" in answer.text and "550" in answer.text
+    [saved] = (tmp_path / "reports").glob("campaign-*.pdf")
+    assert saved.name in answer.text
+    assert [to for _, to, _ in mailbox.received] == [["boss@example.com"]]
+    with site.smscope.db.session() as session:
+        shared = [e for e in session.scalars(select(CampaignEvent)) if e.kind == "shared"]
+    assert [e.actor for e in shared] == ["web:member@example.com"]
+
+
+def test_an_smtp_failure_is_told_plainly_with_the_saved_pdf(site, engine, tmp_path,
+                                                            monkeypatch) -> None:
+    from tests.reports.test_share import free_port
+    monkeypatch.chdir(tmp_path)
+    campaign_id = sent_campaign(engine)
+    client, csrf = signed_in(site, "member@example.com")
+    with_smtp(site, free_port())  # nothing listens there
+    answer = client.post(f"/campaigns/{campaign_id}/share",
+                         data={"csrf_token": csrf, "addresses": "boss@example.com"})
+    assert answer.status_code == 200 and "flash-error" in answer.text
+    [saved] = (tmp_path / "reports").glob("campaign-*.pdf")
+    assert saved.name in answer.text and "Traceback" not in answer.text
