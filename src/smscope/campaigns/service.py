@@ -50,6 +50,7 @@ __all__ = [
     "pause",
     "resume",
     "send",
+    "send_single",
     "start_due",
 ]
 
@@ -477,3 +478,26 @@ def test_send(session: Session, campaign_id: int, numbers: Sequence[str], *,
     timeline.record(session, campaign.id, "test_sent", f"test sent to {sent_to}",
                     actor=actor)
     return ids
+
+
+def send_single(session: Session, number: str, *, sender: str, text: str, config: Config,
+                prices: PriceTable, now: datetime, connector: str | None = None,
+                track_links: bool = True, actor: str = "cli") -> Message:
+    """One transactional message, sent at once: a transactional campaign of one
+    number (named after it), so that it goes through the same fan-out, filters,
+    credits, dispatch and receipts as any other message and has a report. Returns the
+    message (its status says whether a filter stopped it)."""
+    from smscope.campaigns.fanout import parse_numbers
+
+    [entry] = parse_numbers([number], config.default_region)
+    if "reason" in entry:
+        raise UsageError(f"{number!r} is not a mobile number: {entry['reason']}")
+    campaign = create_campaign(session, name=f"message to {entry['number']}", sender=sender,
+                               text=text, config=config, now=now, numbers=[entry],
+                               type_="transactional", connector=connector,
+                               track_links=track_links, actor=actor)
+    campaign.options = {**(campaign.options or {}), "single": True}
+    send(session, campaign.id, config=config, prices=prices, now=now, actor=actor)
+    message = session.scalar(select(Message).where(Message.campaign_id == campaign.id))
+    assert message is not None  # the fan-out wrote the one message
+    return message
