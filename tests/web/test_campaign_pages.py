@@ -404,3 +404,36 @@ def test_an_smtp_failure_is_told_plainly_with_the_saved_pdf(site, engine, tmp_pa
     assert answer.status_code == 200 and "flash-error" in answer.text
     [saved] = (tmp_path / "reports").glob("campaign-*.pdf")
     assert saved.name in answer.text and "Traceback" not in answer.text
+
+
+def test_form_edit_report_table_and_csv_on_each_backend(any_site) -> None:
+    site = any_site
+    engine = Engine(site.smscope.db, config=site.smscope.config).setup(credits=100)
+    engine.contacts("clients", [{"number": number(i), "first_name": f"Ana{i}"}
+                                for i in range(1, 4)])
+    engine.contacts("vip", [{"number": number(2)}, {"number": number(9)}])
+    client, csrf = signed_in(site, "member@example.com")
+    counted = client.post("/api/v1/texts/segments", headers={"X-CSRF-Token": csrf},
+                          json={"text": "Bonjour {first_name|toi}",
+                                "lists": ["clients", "vip"], "numbers": [number(2)]})
+    # distinct contacts of both lists (2 is in both), then the ad-hoc number
+    assert counted.json()["recipients"] == 5
+    made = client.post("/campaigns/new", data=form(csrf, text="Bonjour {first_name|toi}"),
+                       follow_redirects=False)
+    campaign_id = int(made.headers["location"].rsplit("/", 1)[1])
+    edited = client.post(f"/campaigns/{campaign_id}/edit",
+                         data={**form(csrf, text="Bonjour {first_name|toi}"),
+                               "lists": ["clients", "vip"]})
+    assert "Campaign saved" in edited.text, re.findall(r'class="(?:flash|field-error)[^<]*<',
+                                                       edited.text)
+    with site.smscope.db.session() as session:
+        from smscope.campaigns.service import get_campaign
+        assert get_campaign(session, campaign_id).recipients == 0
+    client.post(f"/campaigns/{campaign_id}/send", data={"csrf_token": csrf})
+    engine.send_all()
+    page = client.get(f"/campaigns/{campaign_id}?sort=status_updated_at&desc=1")
+    assert page.status_code == 200 and re.search(r'id="live-recipients">4<', page.text), \
+        re.findall(r'id="live-recipients">[^<]*<|class="flash[^<]*<', page.text)
+    rows = list(csv.DictReader(io.StringIO(client.get(
+        f"/campaigns/{campaign_id}/recipients.csv?search=Ana").content.decode("utf-8-sig"))))
+    assert sorted(r["number"] for r in rows) == [number(1), number(2), number(3)]
