@@ -437,3 +437,24 @@ def test_form_edit_report_table_and_csv_on_each_backend(any_site) -> None:
     rows = list(csv.DictReader(io.StringIO(client.get(
         f"/campaigns/{campaign_id}/recipients.csv?search=Ana").content.decode("utf-8-sig"))))
     assert sorted(r["number"] for r in rows) == [number(1), number(2), number(3)]
+
+
+def test_the_list_filters_by_state_and_pages_from_newest(site, engine, monkeypatch) -> None:
+    from smscope.web.pages import campaigns as page_module
+    monkeypatch.setattr(page_module, "PAGE_SIZE", 2)
+    ids = [engine.campaign(lists=["clients"], send=False, name=f"c{i}") for i in range(3)]
+    sent = engine.campaign(numbers=[number(8)], name="sent one")
+    client, _ = signed_in(site, "reader@example.com")
+    first = client.get("/campaigns").text
+    assert f'href="/campaigns/{sent}"' in first and f'href="/campaigns/{ids[2]}"' in first
+    assert f'href="/campaigns/{ids[1]}"' not in first
+    older = re.search(r'id="next-page" href="([^"]+)"', first).group(1).replace("&amp;", "&")
+    second = client.get(older).text
+    assert f'href="/campaigns/{ids[1]}"' in second and f'href="/campaigns/{ids[0]}"' in second
+    assert 'id="next-page"' not in second
+    sending = client.get("/campaigns?state=sending").text
+    assert f'href="/campaigns/{sent}"' in sending and f'href="/campaigns/{ids[0]}"' not in sending
+    assert "No campaign is cancelled" in client.get("/campaigns?state=cancelled").text
+    for bad in ("/campaigns?state=nonsense", "/campaigns?before=abc"):
+        answer = client.get(bad)
+        assert answer.status_code == 400 and "Traceback" not in answer.text

@@ -383,9 +383,10 @@ async def share_by_email(request: Request, campaign_id: str,
     except NotFoundError:
         raise
     except SmscopeError as exc:
-        return redirect(f"/campaigns/{number}#share", flash=("error", str(exc)))
+        return redirect(f"/campaigns/{number}#share", flash=("error", str(exc)[:1500]))
     text = f"Report sent to {', '.join(result.sent_to)} (PDF saved as {result.pdf})."
     if result.refused:
         text += " Refused by the mail server: " + "; ".join(
             f"{a} ({why})" for a, why in result.refused.items())
-    return redirect(f"/campaigns/{number}", flash=("success", text))
+    # the flash travels in a cookie: a long list of refusals is cut short
+    return redirect(f"/campaigns/{number}", flash=("success", text[:1500]))

@@ -462,10 +462,8 @@ async def test_send(request: Request, campaign_id: str,
         with smscope.db.transaction() as session:
             ids = service.test_send(session, number, lines, config=smscope.config,
                                     now=utcnow(), actor=actor_of(login))
-    except NotFoundError as exc:
-        if "campaign" in str(exc):
-            raise
-        return redirect(f"/campaigns/{number}", flash=("error", _sentence(str(exc))))
+    except NotFoundError:
+        raise
     except SmscopeError as exc:
         return redirect(f"/campaigns/{number}", flash=("error", _sentence(str(exc))))
     return redirect(f"/campaigns/{number}", flash=(
