@@ -458,3 +458,23 @@ def test_the_list_filters_by_state_and_pages_from_newest(site, engine, monkeypat
     for bad in ("/campaigns?state=nonsense", "/campaigns?before=abc"):
         answer = client.get(bad)
         assert answer.status_code == 400 and "Traceback" not in answer.text
+
+
+@pytest.mark.parametrize(("path", "body", "status"), [
+    ("/api/v1/campaigns/{id}/test", {"numbers": []}, 422),
+    ("/api/v1/campaigns/{id}/test", {"numbers": [number(i) for i in range(21)]}, 422),
+    ("/api/v1/campaigns/{id}/test", {"numbers": ["hello"]}, 422),
+    ("/api/v1/campaigns/{id}/test", {"numbers": [number(1)], "extra": 1}, 422),
+    ("/api/v1/campaigns/999/test", {"numbers": [number(1)]}, 404),
+    ("/api/v1/texts/segments", {"text": "hi", "offset": -1}, 422),
+    ("/api/v1/texts/segments", {"text": "hi", "lists": "clients"}, 422),
+    ("/api/v1/texts/segments", {"text": ["hi"]}, 422),
+])
+def test_the_new_api_routes_refuse_malformed_bodies(site, engine, path, body, status) -> None:
+    campaign_id = engine.campaign(lists=["clients"], send=False)
+    client = site.client()
+    answer = client.post(path.format(id=campaign_id), json=body,
+                         headers={"Authorization": f"Bearer {site.token('admin@example.com')}"})
+    assert answer.status_code == status, answer.text
+    assert set(answer.json()) == {"error"}
+    assert engine.messages(campaign_id) == []
