@@ -129,3 +129,30 @@ def test_the_stream_needs_a_login_and_a_known_campaign(site, served) -> None:
     missing = client.get("/campaigns/42/events")
     assert missing.status_code == 404 and re.search("campaign", missing.text)
     client.close()
+
+
+def test_the_stream_stops_reading_when_the_client_leaves(site, served, monkeypatch) -> None:
+    from smscope.web.pages import campaign_report
+    reads: list[float] = []
+    real = campaign_report._read_live
+
+    def counted(request, campaign_id):
+        reads.append(time.monotonic())
+        return real(request, campaign_id)
+
+    monkeypatch.setattr(campaign_report, "_read_live", counted)
+    url, _ = served
+    engine = Engine(site.smscope.db, config=site.smscope.config).setup()
+    campaign_id = engine.campaign(numbers=[number(1)])
+    client = logged_in(url)
+    events = Events(client, f"/campaigns/{campaign_id}/events")
+    events.wait_for(lambda item: item[0] == "figures")
+    time.sleep(2.5)
+    assert len(reads) >= 2  # about once a second while the client listens
+    client.close()
+    assert events.ended.wait(5)
+    time.sleep(1.5)
+    settled = len(reads)
+    time.sleep(2.5)
+    # the client left: no more reads
+    assert len(reads) == settled

@@ -8,8 +8,9 @@ on the command line.
 While a campaign sends, ``/campaigns/{id}/events`` streams its figures as Server-Sent
 Events: the counters are read about once a second, each time in a short session of its
 own (no connection is held between reads), and an event goes out only when a figure
-changed. The stream ends when the campaign is final, when the client leaves, and when
-the server stops.
+changed (else a comment line, which also tells a client that left). The stream ends
+when the campaign is final, when the client leaves, and when the server stops (the
+server's handle is ``app.state.server``, set by :mod:`smscope.web.server`).
 """
 
 from __future__ import annotations
@@ -128,12 +129,16 @@ async def _events(request: Request, campaign_id: int) -> AsyncIterator[str]:
             state, live = current
             yield f"event: figures\ndata: {json.dumps({'state': state, 'figures': live})}\n\n"
             last = current
+        else:
+            # a comment line: a client that left makes this write fail, which ends the
+            # response (and keeps proxies from closing a quiet stream)
+            yield ": still sending\n\n"
         if current[0] in service.FINAL_STATES:
             yield "event: end\ndata: {}\n\n"
             return
         waited = 0.0
         while waited < POLL_SECONDS:
-            if _stopping(request) or await request.is_disconnected():
+            if _stopping(request):
                 return
             await asyncio.sleep(_TICK)
             waited += _TICK
