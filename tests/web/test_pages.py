@@ -11,7 +11,7 @@ import pytest
 from fastapi.routing import APIRoute
 from sqlalchemy import select
 
-from smscope.db.tables import ApiToken, User
+from smscope.db.tables import ApiToken, Campaign, User
 from smscope.web.pages import MODULES
 from tests.web.conftest import signed_in
 
@@ -19,7 +19,14 @@ from tests.web.conftest import signed_in
 FORMS = {"/logout": {}, "/tokens": {"name": "x"}, "/tokens/1/revoke": {},
          "/users": {"email": "new@example.com", "role": "member"},
          "/users/2/role": {"role": "readonly"}, "/users/2/active": {"active": "0"},
-         "/webhooks": {"url": "https://example.com/hook"}, "/webhooks/1/remove": {}}
+         "/webhooks": {"url": "https://example.com/hook"}, "/webhooks/1/remove": {},
+         "/campaigns/new": {"name": "x", "sender": "SHOP", "text": "hi",
+                            "numbers": "+33612345678"},
+         "/campaigns/1/edit": {"name": "x"}, "/campaigns/1/send": {},
+         "/campaigns/1/pause": {}, "/campaigns/1/resume": {},
+         "/campaigns/1/cancel": {"confirm": "yes"},
+         "/campaigns/1/test": {"numbers": "+33612345678"},
+         "/campaigns/1/share": {"addresses": "boss@example.com"}}
 
 
 def test_every_form_of_the_pages_is_in_the_csrf_test() -> None:
@@ -42,6 +49,7 @@ def test_a_form_without_the_session_csrf_token_is_refused(site, path, token) -> 
     with site.smscope.db.session() as session:
         assert [(u.email, u.role, u.is_active) for u in session.scalars(select(User))] == before
         assert session.scalars(select(ApiToken)).all() == []
+        assert session.scalars(select(Campaign)).all() == []
     assert client.get("/", follow_redirects=False).status_code == 200  # still signed in
 
 
@@ -150,8 +158,9 @@ def test_the_stylesheet_is_served_by_the_app_and_pages_load_nothing_else(site) -
     client, _ = signed_in(site, "admin@example.com")
     css = client.get("/static/smscope.css")
     assert css.status_code == 200 and ":focus-visible" in css.text
-    for path in ("/", "/tokens", "/users", "/login", "/messages", "/stats",
-                 "/stats?from=2026-11-01&to=2026-11-30", "/messages/1"):
+    for path in ("/", "/tokens", "/users", "/login", "/campaigns", "/campaigns/new",
+                 "/messages", "/stats", "/stats?from=2026-11-01&to=2026-11-30", "/messages/1",
+                 "/webhooks", "/webhooks/deliveries"):
         html = client.get(path).text
         assert not re.search(r'(src|href)="(https?:)?//', html), path
         assert "default-src 'self'" in client.get(path).headers["content-security-policy"]

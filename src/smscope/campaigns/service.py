@@ -45,10 +45,12 @@ __all__ = [
     "complete_finished",
     "create_campaign",
     "get_campaign",
+    "measure_text",
     "parse_validity",
     "pause",
     "resume",
     "send",
+    "send_single",
     "start_due",
 ]
 
@@ -173,14 +175,28 @@ def edit_campaign(session: Session, campaign_id: int, *, config: Config, now: da
                   name: str | None = None, sender: str | None = None,
                   text: str | None = None, schedule: datetime | None = None,
                   unschedule: bool = False, connector: str | None = None,
-                  actor: str = "cli") -> Campaign:
+                  lists: Sequence[str] | None = None,
+                  numbers: list[dict[str, Any]] | None = None, type_: str | None = None,
+                  validity: timedelta | None = None, actor: str = "cli") -> Campaign:
     """Change a draft (or a scheduled campaign not started yet, which goes back to
-    waiting for its new schedule). The timeline records what changed."""
+    waiting for its new schedule). The timeline records what changed.
+
+    ``lists`` and ``numbers`` replace the campaign's targets when given (an empty
+    ``numbers`` list drops the ad-hoc numbers); a campaign keeps needing one of them."""
     campaign = get_campaign(session, campaign_id, lock=True)
     if campaign.state not in ("draft", "scheduled") or campaign.started_at is not None:
         raise CampaignStateError(f"campaign {campaign_id} is {campaign.state}; only a draft "
                                  "or a scheduled campaign not started yet can be edited")
-    changed = []
+    changed = _retarget(session, campaign, lists, numbers)
+    if type_ is not None and type_ != campaign.type:
+        if type_ not in TYPES:
+            raise UsageError(f"campaign type {type_!r}: use marketing or transactional")
+        campaign.type = type_
+        changed.append("type")
+    if validity is not None:
+        campaign.options = {**(campaign.options or {}),
+                            "validity_seconds": validity.total_seconds()}
+        changed.append("validity")
     if name is not None:
         if not name.strip() or len(name.strip()) > 200:
             raise UsageError("a campaign needs a name of 1 to 200 characters")
@@ -192,6 +208,7 @@ def edit_campaign(session: Session, campaign_id: int, *, config: Config, now: da
     if text is not None:
         if not text.strip():
             raise UsageError("a campaign needs a text")
+        session.flush()
         list_ids = list(session.scalars(select(CampaignList.list_id)
                                         .where(CampaignList.campaign_id == campaign_id)))
         wanted = {p.name for p in sms_text.placeholders(text) if p.default is None}
@@ -220,6 +237,39 @@ def edit_campaign(session: Session, campaign_id: int, *, config: Config, now: da
     timeline.record(session, campaign.id, "edited", f"edited: {', '.join(changed)}",
                     actor=actor, fields=changed)
     return campaign
+
+
+def _retarget(session: Session, campaign: Campaign, lists: Sequence[str] | None,
+              numbers: list[dict[str, Any]] | None) -> list[str]:
+    """Replace the lists and ad-hoc numbers of a campaign not started yet; what changed."""
+    changed = []
+    if lists is not None:
+        rows = [get_list(session, name) for name in dict.fromkeys(lists)]
+        current = set(session.scalars(select(CampaignList.list_id)
+                                      .where(CampaignList.campaign_id == campaign.id)))
+        if {row.id for row in rows} != current:
+            session.query(CampaignList).filter(
+                CampaignList.campaign_id == campaign.id).delete()
+            session.add_all(CampaignList(campaign_id=campaign.id, list_id=row.id)
+                            for row in rows)
+            changed.append("lists")
+    if numbers is not None and (numbers or None) != campaign.numbers:
+        campaign.numbers = numbers or None
+        changed.append("numbers")
+    if changed:
+        session.flush()
+        has_lists = session.scalar(select(exists().where(
+            CampaignList.campaign_id == campaign.id)))
+        if not has_lists and not campaign.numbers:
+            raise UsageError("a campaign needs recipients: give a list or numbers")
+    return changed
+
+
+def measure_text(template: str, config: Config, *, track_links: bool = True
+                 ) -> sms_text.Measure:
+    """Encoding and segments of a campaign's text as it will be sent (its links as
+    tracked links when they are tracked): what a new campaign records."""
+    return sms_text.measure(_as_sent(template, config, {"track_links": track_links}))
 
 
 def _as_sent(template: str, config: Config, options: dict[str, Any]) -> str:
@@ -437,3 +487,26 @@ def test_send(session: Session, campaign_id: int, numbers: Sequence[str], *,
     timeline.record(session, campaign.id, "test_sent", f"test sent to {sent_to}",
                     actor=actor)
     return ids
+
+
+def send_single(session: Session, number: str, *, sender: str, text: str, config: Config,
+                prices: PriceTable, now: datetime, connector: str | None = None,
+                track_links: bool = True, actor: str = "cli") -> Message:
+    """One transactional message, sent at once: a transactional campaign of one
+    number (named after it), so that it goes through the same fan-out, filters,
+    credits, dispatch and receipts as any other message and has a report. Returns the
+    message (its status says whether a filter stopped it)."""
+    from smscope.campaigns.fanout import parse_numbers
+
+    [entry] = parse_numbers([number], config.default_region)
+    if "reason" in entry:
+        raise UsageError(f"{number!r} is not a mobile number: {entry['reason']}")
+    campaign = create_campaign(session, name=f"message to {entry['number']}", sender=sender,
+                               text=text, config=config, now=now, numbers=[entry],
+                               type_="transactional", connector=connector,
+                               track_links=track_links, actor=actor)
+    campaign.options = {**(campaign.options or {}), "single": True}
+    send(session, campaign.id, config=config, prices=prices, now=now, actor=actor)
+    message = session.scalar(select(Message).where(Message.campaign_id == campaign.id))
+    assert message is not None  # the fan-out wrote the one message
+    return message

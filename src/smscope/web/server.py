@@ -46,7 +46,13 @@ def _server(app: Any, sock: socket.socket, *, access_log: bool) -> uvicorn.Serve
     # log_config=None: smscope's logging decides (stderr, silent unless -v)
     config = uvicorn.Config(app, host=host, port=port, log_config=None,
                             access_log=access_log, lifespan="off")
-    return uvicorn.Server(config)
+    server = uvicorn.Server(config)
+    # long responses (the campaign page's event stream) end when the server stops:
+    # uvicorn would otherwise wait for them before it exits
+    state = getattr(app, "state", None)
+    if state is not None:
+        state.server = server
+    return server
 
 
 def _ignore(signum: int, frame: Any) -> None:

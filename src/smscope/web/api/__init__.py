@@ -20,6 +20,7 @@ from smscope.web.api import (
     contacts,
     messages,
     stats,
+    texts,
     webhooks,
 )
 from smscope.web.api._auth import api_login
@@ -39,7 +40,7 @@ def create_api() -> FastAPI:
                               "from the API tokens page or `smscope tokens create`). "
                               "Errors are `{\"error\": {\"code\", \"message\"}}`; "
                               "collections are pages `{\"items\", \"next_cursor\"}`.")
-    for module in (campaigns, messages, stats, contacts, blacklist, webhooks):
+    for module in (campaigns, messages, stats, contacts, blacklist, texts, webhooks):
         # the caller first: a read-only token's write is a 403, whatever it sends
         api.include_router(module.router,
                            dependencies=[Depends(api_login), Depends(refuse_nul)])

@@ -114,6 +114,24 @@ def send_campaign(request: Request, campaign_id: CampaignId) -> ApiJSON:
         return ApiJSON({"id": campaign_id, "state": campaign.state})
 
 
+class TestIn(BaseModel):
+    """The numbers a test of the campaign goes to."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    numbers: list[str] = Field(min_length=1, max_length=service.MAX_TEST_NUMBERS)
+
+
+@router.post("/{campaign_id}/test", status_code=201,
+             summary="Send a test of the campaign (status test, not in its figures)")
+def test_send(request: Request, campaign_id: CampaignId, body: TestIn) -> ApiJSON:
+    smscope = app_of(request)
+    with smscope.db.transaction() as session:
+        ids = service.test_send(session, campaign_id, body.numbers, config=smscope.config,
+                                now=utcnow(), actor=f"api:{request.state.login.email}")
+    return ApiJSON({"id": campaign_id, "messages": ids}, 201)
+
+
 def _transition(request: Request, action: str, campaign_id: CampaignId) -> ApiJSON:
     act = {"pause": service.pause, "resume": service.resume, "cancel": service.cancel}[action]
     with app_of(request).db.transaction() as session:

@@ -10,13 +10,24 @@ from starlette.responses import Response
 
 from smscope.errors import NotFoundError, PermissionDeniedError
 from smscope.web.auth import SESSION_COOKIE, CsrfError, LoginRequired
-from smscope.web.pages import dashboard, login, messages, stats, tokens, users, webhooks
+from smscope.web.pages import (
+    campaign_report,
+    campaigns,
+    dashboard,
+    login,
+    messages,
+    stats,
+    tokens,
+    users,
+    webhooks,
+)
 from smscope.web.pages._render import redirect, render
 
 __all__ = ["MODULES", "install", "router"]
 
 #: the page modules, each with its ``router``
-MODULES = (login, dashboard, messages, stats, tokens, users, webhooks)
+MODULES = (login, dashboard, campaigns, campaign_report, messages, stats, tokens, users,
+           webhooks)
 
 router = APIRouter()
 for _module in MODULES:
