@@ -102,8 +102,7 @@ class _Reject:
 
     def as_csv_row(self, width: int) -> list[str]:
         """Original cells with ``reason`` in the column after the header's last."""
-        cells = self.cells[:width] + [""] * (width - len(self.cells))
-        return [*cells, self.reason, *self.cells[width:]]
+        return reject_row(self.cells, width, self.reason)
 
 
 class _Chunk:
@@ -331,9 +330,34 @@ def import_contacts(
     (missing, unreadable, no phone column, rejects file not writable); bad rows are
     counted and reported, never raised.
     """
+    started = start_import(db, path, list_name, default_region=default_region,
+                           delimiter=delimiter, phone_column=phone_column, mapping=mapping,
+                           rejects=rejects, actor=actor)
+    return started.run(progress)
+
+
+def start_import(
+    db: Database,
+    path: str | Path,
+    list_name: str,
+    *,
+    default_region: str | None = None,
+    delimiter: str | None = None,
+    phone_column: str | None = None,
+    mapping: Sequence[str] = (),
+    rejects: str | Path | None = None,
+    actor: str = "cli",
+    filename: str | None = None,
+) -> StartedImport:
+    """Check the file and the options, and record the import (state ``running``):
+    everything that makes the whole file unusable is raised here, before a row is
+    read, so the web app can answer the form at once and run :meth:`StartedImport.run`
+    in the background. ``filename`` is the name to record (an upload's own name)."""
     if not list_name.strip():
         raise ImportOptionError("--list needs a name, e.g. --list customers")
-    with open_csv(path, delimiter=delimiter) as source:
+    source = open_csv(path, delimiter=delimiter)
+    reject_stream = None
+    try:
         columns = map_columns(source.header, phone_column=phone_column, overrides=mapping)
         if rejects is not None and _same_file(source.path, rejects):
             # Opening it for writing would empty the file being imported.
@@ -341,12 +365,49 @@ def import_contacts(
                 f"the rejects file {rejects} is the file being imported; give another name"
             )
         reject_stream = _open_rejects(rejects)
+        options = {"default_region": default_region, "delimiter": source.delimiter,
+                   "phone_column": phone_column, "mapping": list(mapping)}
+        with db.transaction() as session:
+            contact_list = get_or_create_list(session, list_name.strip())
+            record = Import(list_id=contact_list.id,
+                            filename=(filename or str(source.path))[:500], actor=actor,
+                            size=source.size, header=list(source.header), options=options)
+            session.add(record)
+            session.flush()
+            result = ImportResult(contact_list.name, contact_list.id, record.id)
+    except BaseException:
+        source.close()
+        if reject_stream is not None:
+            reject_stream[0].close()
+        raise
+    return StartedImport(db, source, columns, default_region, reject_stream, rejects, result)
+
+
+@dataclass
+class StartedImport:
+    """An import whose file is open and whose record exists: :meth:`run` reads it."""
+
+    db: Database
+    source: CsvSource
+    columns: ColumnMapping
+    default_region: str | None
+    reject_stream: tuple[Any, Any] | None
+    rejects_path: str | Path | None
+    result: ImportResult
+
+    @property
+    def import_id(self) -> int:
+        return self.result.import_id
+
+    def run(self, progress: Progress | None = None) -> ImportResult:
+        """Read and store every row; the record's state ends ``done`` or ``failed``."""
         try:
-            return _run(db, source, columns, list_name.strip(), default_region,
-                        reject_stream, progress, actor, rejects)
+            return _run(self.db, self.source, self.columns, self.default_region,
+                        self.reject_stream, progress, self.rejects_path, self.result)
         finally:
-            if reject_stream is not None:
-                reject_stream[0].close()
+            self.source.close()
+            if self.reject_stream is not None:
+                self.reject_stream[0].close()
 
 
 def _same_file(a: Path, b: str | Path) -> bool:
@@ -371,6 +432,22 @@ class _RejectWriter:
         self._writer.writerow([neutralise(v) for v in row])
 
 
+def reject_row(cells: Sequence[str], width: int, reason: str) -> list[str]:
+    """A rejected row as the rejects file writes it: its original cells, then the
+    reason in the column after the header's last (cells beyond the header after it)."""
+    cells = list(cells)
+    padded = cells[:width] + [""] * (width - len(cells))
+    return [*padded, reason, *cells[width:]]
+
+
+def write_rejects(stream: Any, header: Sequence[str],
+                  rejects: Iterator[tuple[Sequence[str], str]]) -> None:
+    """Write stored rejected rows (cells, reason) as the ``--rejects`` file is written."""
+    writer = _RejectWriter(stream, [*header, "reason"])
+    for cells, reason in rejects:
+        writer.writerow(reject_row(cells, len(header), reason))
+
+
 def _open_rejects(rejects: str | Path | None) -> tuple[Any, Any] | None:
     if rejects is None:
         return None
@@ -383,16 +460,10 @@ def _open_rejects(rejects: str | Path | None) -> tuple[Any, Any] | None:
     return stream, None
 
 
-def _run(db: Database, source: CsvSource, columns: ColumnMapping, list_name: str,
+def _run(db: Database, source: CsvSource, columns: ColumnMapping,
          default_region: str | None, reject_stream: tuple[Any, Any] | None,
-         progress: Progress | None, actor: str, rejects_path: str | Path | None
-         ) -> ImportResult:
-    with db.transaction() as session:
-        contact_list = get_or_create_list(session, list_name)
-        record = Import(list_id=contact_list.id, filename=str(source.path)[:500], actor=actor)
-        session.add(record)
-        session.flush()
-        result = ImportResult(list_name, contact_list.id, record.id)
+         progress: Progress | None, rejects_path: str | Path | None,
+         result: ImportResult) -> ImportResult:
     writer = None
     if reject_stream is not None:
         writer = _RejectWriter(reject_stream[0], [*source.header, "reason"])
@@ -400,7 +471,7 @@ def _run(db: Database, source: CsvSource, columns: ColumnMapping, list_name: str
     seen = BitMap64()
     try:
         for parsed in _parsed_batches(source, parser):
-            _flush(db, _split_duplicates(parsed, seen), result, writer, len(source.header))
+            _flush(db, _split_duplicates(parsed, seen), result, writer, source)
             if progress:
                 progress(source.bytes_read, source.size)
     except BaseException as exc:
@@ -412,13 +483,14 @@ def _run(db: Database, source: CsvSource, columns: ColumnMapping, list_name: str
         progress(source.size, source.size)
     with db.transaction() as session:
         session.execute(update(Import).where(Import.id == result.import_id).values(
-            state="done", finished_at=utcnow()))
+            state="done", bytes_read=source.size, finished_at=utcnow()))
     result.rejects_file = str(rejects_path) if rejects_path is not None else None
     return result
 
 
 def _flush(db: Database, chunk: _Chunk, result: ImportResult,
-           writer: _RejectWriter | None, width: int) -> None:
+           writer: _RejectWriter | None, source: CsvSource) -> None:
+    width = len(source.header)
     with db.transaction() as session:
         imported, updated = _store_chunk(session, chunk, result.list_id, result.import_id)
         invalid = sum(1 for r in chunk.rejects if r.outcome == "invalid")
@@ -430,7 +502,8 @@ def _flush(db: Database, chunk: _Chunk, result: ImportResult,
         result.rows += len(chunk.rows) + len(chunk.rejects)
         session.execute(update(Import).where(Import.id == result.import_id).values(
             rows=result.rows, imported=result.imported, updated=result.updated,
-            duplicates=result.duplicates, invalid=result.invalid))
+            duplicates=result.duplicates, invalid=result.invalid,
+            bytes_read=source.bytes_read))
     for reject in chunk.rejects:
         if reject.outcome == "invalid":
             result.reasons[reject.code] = result.reasons.get(reject.code, 0) + 1
