@@ -77,12 +77,13 @@ def cost(e164: str, message: str, table: PriceTable | None = None) -> Decimal:
 # ----------------------------------------------------------------------------- storage
 
 
-def load_price_table(session: Session,
-                     baseline: Mapping[str, Decimal] | None = None) -> PriceTable:
+def load_price_table(session: Session, baseline: Mapping[str, Decimal] | None = None,
+                     over: Mapping[str, Decimal | str] | None = None) -> PriceTable:
     """The price table: ``baseline`` (the config file's ``[prices]``) overridden by the
-    prices edited in smscope and stored in the database."""
+    prices edited in smscope and stored in the database, ``over`` (the environment's)
+    over both."""
     stored = dict(session.execute(select(Price.country, Price.credits)).all())
-    return PriceTable.from_mapping({**(baseline or {}), **stored})
+    return PriceTable.from_mapping({**(baseline or {}), **stored, **(over or {})})
 
 
 def set_price(session: Session, country: str, price: Decimal | str | int) -> Decimal:
