@@ -119,7 +119,7 @@ def history(session: Session, number: str, *, default_region: str | None = None
              "actor": r.actor, "at": r.at} for r in rows]
 
 
-def _all_entries(session: Session, batch: int = 5000) -> Iterator[Any]:
+def iter_entries(session: Session, batch: int = 5000) -> Iterator[Any]:
     """Every entry, oldest first, read in batches as plain rows (bounded memory)."""
     after = 0
     columns = (BlacklistEntry.id, BlacklistEntry.number, BlacklistEntry.reason,
@@ -138,7 +138,7 @@ def export_csv(session: Session, path: str | Path, format_time: Any = str) -> in
     count = 0
     with create_export(path) as stream:
         writer = SafeCsvWriter(stream, EXPORT_COLUMNS, raw_columns=["number"])
-        for e in _all_entries(session):
+        for e in iter_entries(session):
             writer.writerow([e.number, e.reason, e.source, e.actor, format_time(e.created_at)])
             count += 1
     return count

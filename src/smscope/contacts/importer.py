@@ -33,9 +33,22 @@ from smscope.contacts.book import get_or_create_list, insert_ignore
 from smscope.contacts.csvfile import ColumnMapping, CsvSource, map_columns, open_csv, strip_quote
 from smscope.csvio import SafeCsvWriter, neutralise, open_export
 from smscope.db import Database
-from smscope.db.tables import BlacklistEntry, Contact, Import, ImportReject, ListMember
+from smscope.db.tables import (
+    BlacklistEntry,
+    Contact,
+    ContactList,
+    Import,
+    ImportReject,
+    ListMember,
+)
 from smscope.db.types import utcnow
-from smscope.errors import ImportFileError, ImportOptionError, InvalidNumberError
+from smscope.errors import (
+    ImportFileError,
+    ImportOptionError,
+    InvalidNumberError,
+    NotFoundError,
+)
+from smscope.pagination import Page, fetch_page
 
 # Core tables: bulk statements with executemany, no ORM unit of work per row.
 CONTACTS = cast(Table, Contact.__table__)
@@ -440,12 +453,16 @@ def reject_row(cells: Sequence[str], width: int, reason: str) -> list[str]:
     return [*padded, reason, *cells[width:]]
 
 
-def write_rejects(stream: Any, header: Sequence[str],
-                  rejects: Iterator[tuple[Sequence[str], str]]) -> None:
-    """Write stored rejected rows (cells, reason) as the ``--rejects`` file is written."""
-    writer = _RejectWriter(stream, [*header, "reason"])
-    for cells, reason in rejects:
-        writer.writerow(reject_row(cells, len(header), reason))
+class RejectsCsv:
+    """Stored rejected rows written as the ``--rejects`` file is: the header and
+    ``reason``, then each row's cells and its reason."""
+
+    def __init__(self, stream: Any, header: Sequence[str]) -> None:
+        self._width = len(header)
+        self._writer = _RejectWriter(stream, [*header, "reason"])
+
+    def add(self, cells: Sequence[str], reason: str) -> None:
+        self._writer.writerow(reject_row(cells, self._width, reason))
 
 
 def _open_rejects(rejects: str | Path | None) -> tuple[Any, Any] | None:
@@ -509,3 +526,64 @@ def _flush(db: Database, chunk: _Chunk, result: ImportResult,
             result.reasons[reject.code] = result.reasons.get(reject.code, 0) + 1
             if writer is not None:
                 writer.writerow(reject.as_csv_row(width))
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def import_to_json(record: Import, list_name: str | None) -> dict[str, Any]:
+    """An import as the API and its page show it (progress included)."""
+    return {
+        "id": record.id, "list": list_name, "list_id": record.list_id,
+        "filename": record.filename, "state": record.state, "size": record.size,
+        "bytes_read": record.bytes_read, "rows": record.rows, "imported": record.imported,
+        "updated": record.updated, "duplicates": record.duplicates,
+        "invalid": record.invalid, "error": record.error, "actor": record.actor,
+        "options": record.options or {}, "header": record.header or [],
+        "started_at": record.started_at, "finished_at": record.finished_at,
+    }
+
+
+def get_import(session: Session, import_id: int) -> dict[str, Any]:
+    record = session.get(Import, import_id)
+    if record is None:
+        raise NotFoundError(f"there is no import {import_id}")
+    name = session.scalar(select(ContactList.name).where(ContactList.id == record.list_id))
+    return import_to_json(record, name)
+
+
+def recent_imports(session: Session, limit: int = 10) -> list[dict[str, Any]]:
+    rows = session.execute(select(Import, ContactList.name)
+                           .outerjoin(ContactList, ContactList.id == Import.list_id)
+                           .order_by(Import.id.desc()).limit(limit))
+    return [import_to_json(record, name) for record, name in rows]
+
+
+def rejects_page(session: Session, import_id: int, *, cursor: str | None = None,
+                 limit: int | None = None) -> Page[dict[str, Any]]:
+    """The rows of an import that were not imported, in file order, with why."""
+    get_import(session, import_id)
+    rows, next_cursor = fetch_page(
+        session, select(ImportReject).where(ImportReject.import_id == import_id),
+        ImportReject.id, cursor=cursor, limit=limit)
+    return Page([{"row": r.row_number, "outcome": r.outcome, "reason": r.reason,
+                  "cells": (r.cells or {}).get("values", [])} for r in rows], next_cursor)
+
+
+def iter_rejects(session: Session, import_id: int, batch: int = 5000
+                 ) -> Iterator[tuple[list[str], str]]:
+    """Every invalid row (cells, reason) in file order, read in batches: what the
+    ``--rejects`` file holds (duplicates are counted and listed, not written: their
+    first occurrence was imported)."""
+    after = 0
+    while True:
+        rows = session.execute(
+            select(ImportReject.id, ImportReject.cells, ImportReject.reason)
+            .where(ImportReject.import_id == import_id, ImportReject.id > after,
+                   ImportReject.outcome == "invalid")
+            .order_by(ImportReject.id).limit(batch)).all()
+        if not rows:
+            return
+        for row in rows:
+            yield (row.cells or {}).get("values", []), row.reason
+        after = rows[-1].id

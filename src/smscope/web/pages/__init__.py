@@ -10,13 +10,26 @@ from starlette.responses import Response
 
 from smscope.errors import NotFoundError, PermissionDeniedError
 from smscope.web.auth import SESSION_COOKIE, CsrfError, LoginRequired
-from smscope.web.pages import dashboard, login, tokens, users
+from smscope.web.pages import (
+    blacklist,
+    connectors,
+    contacts,
+    credits,
+    dashboard,
+    imports,
+    lists,
+    login,
+    settings,
+    tokens,
+    users,
+)
 from smscope.web.pages._render import redirect, render
 
 __all__ = ["MODULES", "install", "router"]
 
 #: the page modules, each with its ``router``
-MODULES = (login, dashboard, tokens, users)
+MODULES = (login, dashboard, tokens, users, contacts, lists, imports, blacklist, credits,
+           connectors, settings)
 
 router = APIRouter()
 for _module in MODULES:
