@@ -13,7 +13,17 @@ from typing import Any
 from fastapi import Depends, FastAPI
 
 from smscope import __version__
-from smscope.web.api import _errors, blacklist, campaigns, contacts, messages, stats
+from smscope.web.api import (
+    _errors,
+    blacklist,
+    campaigns,
+    connectors,
+    contacts,
+    credits,
+    imports,
+    messages,
+    stats,
+)
 from smscope.web.api._auth import api_login
 from smscope.web.api._json import ApiJSON
 
@@ -30,7 +40,8 @@ def create_api() -> FastAPI:
                               "from the API tokens page or `smscope tokens create`). "
                               "Errors are `{\"error\": {\"code\", \"message\"}}`; "
                               "collections are pages `{\"items\", \"next_cursor\"}`.")
-    for module in (campaigns, messages, stats, contacts, blacklist):
+    for module in (campaigns, messages, stats, contacts, imports, blacklist, connectors,
+                   credits):
         api.include_router(module.router, dependencies=[Depends(api_login)])
     _errors.install(api)
     _declare_bearer(api)

@@ -19,6 +19,7 @@ from smscope.errors import (
     AuthenticationError,
     ConflictError,
     DatabaseError,
+    ImportFileError,
     InsufficientCreditError,
     InvalidNumberError,
     NotFoundError,
@@ -43,6 +44,7 @@ _MAPPING: list[tuple[type[SmscopeError], int, str]] = [
     (InsufficientCreditError, 409, "insufficient_credit"),
     (InvalidNumberError, 422, "invalid_number"),
     (TemplateError, 422, "invalid_template"),
+    (ImportFileError, 422, "invalid_file"),
     (DatabaseError, 503, "unavailable"),
     (SmscopeError, 400, "bad_request"),
 ]
