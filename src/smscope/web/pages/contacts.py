@@ -115,7 +115,8 @@ async def edit_contact(request: Request, contact_id: int,
         except book.FieldError as exc:
             errors[exc.field] = str(exc)
     if errors:
-        shown = {k: v for k, v in form.items() if k != "csrf_token"}
+        shown = {"first_name": "", "last_name": "", "new_field_name": "",
+                 "new_field_value": "", **{k: v for k, v in form.items() if k != "csrf_token"}}
         return _contact_page(request, contact_id, errors=errors, form=shown, status_code=422)
     return redirect(f"/contacts/{contact_id}", flash=("success", f"{number} is saved."))
 
