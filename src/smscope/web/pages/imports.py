@@ -127,9 +127,16 @@ def _start(request: Request, login: Login, path: Any, filename: str,
     except ImportFileError as exc:
         # the message names our temporary file: the person knows their file by its name
         message = str(exc).replace(str(path), filename)
-        field = ("mapping" if "--map" in message else
+        field = ("file" if "no phone column" in message else
+                 "mapping" if "--map" in message else
                  "phone_column" if "--phone-column" in message else
                  "delimiter" if "--delimiter" in message else "file")
+        # the options have names of their own on the form
+        for option, name in (("--phone-column NAME", "the phone column (under “Columns "
+                                                     "and delimiter”)"),
+                             ("--phone-column", "the phone column"),
+                             ("--map", "the mapping"), ("--delimiter", "the delimiter")):
+            message = message.replace(option, name)
         return _new_page(request, form=form, errors={field: message}, status_code=422)
     except SmscopeError as exc:
         return _new_page(request, form=form, errors={"file": str(exc)}, status_code=422)
