@@ -40,7 +40,9 @@ class Smscope:
         """The effective configuration, settings edited in smscope included."""
         with self.db.session() as session:
             edited = settings.edited_settings(session)
-        return self.layers.build(edited) if edited else self.base_config
+        if not edited and not self.layers.env:
+            return self.base_config
+        return self.layers.build(edited)
 
     def reload_settings(self) -> Config:
         """Read the settings edited in smscope again (after the settings page saved)."""

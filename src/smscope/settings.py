@@ -135,6 +135,9 @@ def save_window(session: Session, layers: Layers, country: str,
 
 def _check(layers: Layers, edited: dict[str, Any]) -> Config:
     try:
+        # checked without the environment too: a value it hides must still be right,
+        # for the day the variable goes
+        Layers(layers.file, {}, layers.path).build(edited)
         return layers.build(edited)
     except ConfigError as exc:
         # the loader names the file; the place is what the form needs

@@ -105,7 +105,7 @@ def test_a_running_import_page_refreshes_itself_and_has_its_script(site) -> None
     (b"PK\x03\x04" + bytes(200), "not a CSV file"),
     (b"%PDF-1.4 " + bytes(300), "not a CSV file"),
     (bytes(range(256)) * 4, "not a CSV file"),
-    ("name,city\nAnne,Paris\n".encode(), "no phone column found"),
+    (b"name,city\nAnne,Paris\n", "no phone column found"),
 ])
 def test_a_bad_file_is_refused_on_the_form_and_nothing_is_recorded(
         site, content, message) -> None:

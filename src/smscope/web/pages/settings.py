@@ -163,14 +163,15 @@ async def save_section(request: Request, section: str,
     changes: dict[str, Any] = {}
     for key in layered.EDITABLE[section]:
         name = f"{section}.{key}"
+        if key == "password" and form.get("smtp.password_clear"):
+            changes[key] = None
+            continue
         if name not in form:
             continue  # set by the environment: not in the form
         value = form[name].strip()
         if key == "password":
-            if form.get("smtp.password_clear"):
-                changes[key] = None
-            elif value:
-                changes[key] = form[name]
+            if value:
+                changes[key] = form[name]  # as typed: spaces may belong to it
             continue
         if value == shown(current, section, key):
             continue  # unchanged: left where it comes from
