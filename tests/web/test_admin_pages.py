@@ -196,7 +196,8 @@ def test_a_bad_setting_is_shown_next_to_its_field_and_not_stored(
     assert answer.status_code == 422
     error = re.search(rf'id="{section}-{key}-error">([^<]+)<', unescape(answer.text))
     assert error and message in error.group(1), error
-    assert f'value="{value}"' in unescape(answer.text)  # what was typed stays
+    typed = unescape(answer.text)  # what was typed stays
+    assert f'value="{value}"' in typed or f">{value}</textarea>" in typed
     with site.smscope.db.session() as session:
         assert session.scalars(select(Setting).where(Setting.key.like("config.%"))).all() == []
 

@@ -275,3 +275,18 @@ def test_a_readonly_user_sees_no_forms_and_gets_403_when_posting(site) -> None:
         assert answer.status_code == 403, path
         assert "Traceback" not in answer.text
     assert contact(site, 1).first_name == "Name0"
+
+
+def test_the_pages_link_nowhere_dead_and_load_nothing_from_the_network(site) -> None:
+    [cid] = add_contacts(site, 1)
+    blacklist(site, mobile(5))
+    with site.smscope.db.transaction() as session:
+        CreditBank(session).add(10, note="x", actor="t")
+    client, _ = signed_in(site, "admin@example.com")
+    for path in ("/contacts", f"/contacts/{cid}", "/lists", "/lists/1", "/blacklist",
+                 "/credits", "/connectors", "/settings", "/imports/new"):
+        html = client.get(path).text
+        assert not re.search(r'(src|href)="(https?:)?//', html), path
+        for link in re.findall(r'href="(/[^"#]*)', html):
+            link = unescape(link)
+            assert client.get(link).status_code == 200, (path, link)

@@ -47,6 +47,8 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
     "duplicates": {"window": ("Anti-duplicate window", "the same text to the same "
                                                         "number within it is blocked")},
 }
+#: the order of the page's sections (the price table comes before the STOP keywords)
+ORDER = ("suspension", "stop", "smtp", "validity", "retry", "duplicates")
 TITLES = {"smtp": "E-mail (SMTP)", "suspension": "Auto-suspension thresholds",
           "stop": "STOP keywords", "validity": "Validity period",
           "retry": "Retries of temporary errors", "duplicates": "Anti-duplicate filter"}
@@ -54,7 +56,7 @@ TITLES = {"smtp": "E-mail (SMTP)", "suspension": "Auto-suspension thresholds",
 
 def duration_text(value: timedelta) -> str:
     seconds = int(value.total_seconds())
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+    for unit, size in (("h", 3600), ("m", 60)):
         if seconds and seconds % size == 0:
             return f"{seconds // size}{unit}"
     return f"{seconds}s"
@@ -93,7 +95,8 @@ def _context(request: Request, errors: dict[str, str], values: dict[str, str]
         stored = {p.upper() for p in _stored_prices(session)}
     layers = smscope.layers
     sections = []
-    for section, keys in layered.EDITABLE.items():
+    for section in ORDER:
+        keys = layered.EDITABLE[section]
         rows = []
         for key in keys:
             origin = layered.origin(layers, edited, section, key)
