@@ -18,6 +18,7 @@ bench: install
 	.venv/bin/python bench/import.py
 	.venv/bin/python bench/smpp.py
 	.venv/bin/python bench/campaigns.py
+	.venv/bin/python bench/campaigns.py --only 4 --receipts 20000 --webhook-rounds 3
 	.venv/bin/python bench/reports.py
 	.venv/bin/python bench/export.py
 

@@ -52,6 +52,17 @@ to compare from one run to the next.
    :func:`smscope.reports.campaign.campaign_report` in a fresh session, best of 5, for
    a campaign of 1,000 messages and for the large campaign of (1), alternately.
 
+4. **Receipts with a webhook** (``--only 4``; target: the flood costs little more with
+   one endpoint than with none): figure 2's flood by the real worker on one database,
+   each campaign with its own contacts, connector and held simulator, alternately
+   with no webhook endpoint and with one account endpoint (an HTTP server answering
+   204 in another process, added before the campaign is submitted, so its submit
+   events are being posted when the flood starts; removed after, its backlog with it),
+   ``--webhook-rounds`` times, starting and ending without. The ratio is the median
+   receipts/s with an endpoint over the median without (these machines are noisy).
+   For information: how many of the last endpoint run's deliveries were posted by
+   the end of its flood, and how fast the rest were posted after it.
+
 Progress goes to stderr, the tables to stdout. The exit status is 0 whatever the
 figures (a measurement, not a test); non-zero only if a part could not run.
 """
@@ -70,6 +81,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -83,6 +95,7 @@ from sqlalchemy import (
     MetaData,
     Table,
     UniqueConstraint,
+    delete,
     func,
     insert,
     select,
@@ -96,11 +109,21 @@ from smscope.config import Config
 from smscope.connectors.registry import add_connector
 from smscope.contacts import book
 from smscope.db import Database
-from smscope.db.tables import Campaign, CampaignList, Connector, Contact, ListMember, Message
+from smscope.db.tables import (
+    Campaign,
+    CampaignList,
+    Connector,
+    Contact,
+    ListMember,
+    Message,
+    WebhookDelivery,
+)
 from smscope.db.tables import Receipt as ReceiptRow
 from smscope.pricing import CreditBank, PriceTable
 from smscope.receipts.ingest import IngestResult
 from smscope.reports.campaign import campaign_report
+from smscope.webhooks.endpoints import add_endpoint, remove_endpoint
+from smscope.webhooks.runner import WebhookRunner
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -653,6 +676,167 @@ def part_receipts(url: str, label: str, folder: Path, count: int, window: int,
     return flood_figures, whole_figures
 
 
+# ----------------------------------------------------------------------------- 4. webhooks
+
+_RECEIVER = """
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *args):
+        pass
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(204)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+class Server(ThreadingHTTPServer):
+    request_queue_size = 256
+    daemon_threads = True
+
+server = Server(("127.0.0.1", 0), Handler)
+print(server.server_address[1], flush=True)
+server.serve_forever()
+"""
+
+
+@contextmanager
+def webhook_receiver() -> Iterator[str]:
+    """An HTTP server answering 204 to every POST, in its own process; its URL."""
+    process = subprocess.Popen([sys.executable, "-c", _RECEIVER], stdout=subprocess.PIPE,
+                               stdin=subprocess.DEVNULL, text=True)
+    try:
+        assert process.stdout is not None
+        port = int(process.stdout.readline())
+        yield f"http://127.0.0.1:{port}/hooks"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@dataclass
+class WebhookFigures:
+    plain: list[Arrivals]
+    hooked: list[Arrivals]
+    #: deliveries of the last endpoint run: made, posted by the end of its flood
+    deliveries: int = 0
+    posted_during: int = 0
+    #: after that flood: deliveries posted, seconds
+    posted_after: int = 0
+    drain_seconds: float = 0.0
+
+
+def _delivery_states(app: Smscope) -> dict[str, int]:
+    with app.db.session() as session:
+        return dict(session.execute(select(WebhookDelivery.state, func.count())
+                                    .group_by(WebhookDelivery.state)).all())
+
+
+async def _drain(app: Smscope, limit: float) -> None:
+    """The webhooks task alone (as a worker with nothing to send) until every delivery
+    is posted, or ``limit`` seconds."""
+    pool = ThreadPoolExecutor(max_workers=1)
+    loop = asyncio.get_running_loop()
+
+    async def in_db(fn: Callable[..., Any], *args: Any) -> Any:
+        return await loop.run_in_executor(pool, fn, *args)
+
+    task = asyncio.create_task(WebhookRunner(app, in_db=in_db, worker_id="drain").run())
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if not (await in_db(_delivery_states, app)).get("pending"):
+            break
+        await asyncio.sleep(0.2)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    pool.shutdown()
+
+
+def part_webhooks(url: str, folder: Path, count: int, window: int,
+                  deliver_window: int, receivers: int, rounds: int) -> WebhookFigures:
+    """Figure 4: floods without a webhook and with one, alternately: ``rounds`` with,
+    one more without."""
+    config = Config(database_url=url, default_region="FR")
+    app = Smscope(config)
+    db = app.db
+    runs = [name for n in range(1, rounds + 1) for name in (f"plain-{n}", f"hooked-{n}")]
+    runs.append(f"plain-{rounds + 1}")
+    say(f"4. webhooks: {len(runs)} x {count:,} contacts (not timed) …")
+    for n, name in enumerate(runs):
+        build_contacts(db, f"wh-{name}", (10 + n) * count, count)
+    figures = WebhookFigures([], [])
+    with webhook_receiver() as hook_url:
+        for name in runs:
+            endpoint_id = None
+            if name.startswith("hooked"):
+                with db.transaction() as session:
+                    endpoint_id = add_endpoint(session, hook_url)[0].id
+            with simulator(folder, f"webhooks-{name}", hold=True,
+                           deliver_window=deliver_window) as sim:
+                campaign_id = prepare_campaign(
+                    db, config, list_name=f"wh-{name}", name=name, text=TEMPLATE,
+                    credits=2 * count, port=sim.port, window=window,
+                    connector=f"wh-{name}", receivers=receivers)
+                send(db, config, campaign_id)
+                say(f"   {name}: worker submits, receipts released, "
+                    f"{'one webhook endpoint' if endpoint_id else 'no webhook'} …")
+                gc.collect()
+                run = asyncio.run(_run_worker(app, campaign_id, count, None,
+                                              f"webhooks-{name}",
+                                              release=sim.release_receipts))
+            (figures.hooked if endpoint_id else figures.plain).append(run.arrivals)
+            say(f"   {name}: {run.arrivals.count:,} receipts, {run.arrivals.rate():,.0f}/s")
+            if endpoint_id is None:
+                continue
+            if name == runs[-2]:  # the last endpoint run: how the rest is posted
+                done = _delivery_states(app)
+                figures.deliveries = sum(done.values())
+                figures.posted_during = done.get("done", 0)
+                say(f"   {name}: {figures.posted_during:,} of {figures.deliveries:,} "
+                    "deliveries posted by the end of the flood; posting the rest …")
+                started = time.perf_counter()
+                asyncio.run(_drain(app, 300))
+                figures.drain_seconds = time.perf_counter() - started
+                figures.posted_after = (_delivery_states(app).get("done", 0)
+                                        - figures.posted_during)
+            with db.transaction() as session:
+                # its backlog ends `failed`: the next run without an endpoint is clean
+                remove_endpoint(session, endpoint_id)
+            with db.transaction() as session:
+                session.execute(delete(WebhookDelivery))
+    app.close()
+    return figures
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def print_webhooks(f: WebhookFigures, window: int) -> None:
+    count = f.hooked[0].expected
+    print(f"\n4. Receipts flood with and without a webhook endpoint, SQLite: "
+          f"{count:,} one-part messages per run, held receipts released at once, "
+          f"window {window}; runs alternate, starting and ending without\n")
+    print(f"{'run':<44} {'receipts':>9} {'first->last s':>14} {'receipts/s':>11}")
+    for label, runs in (("no endpoint", f.plain), ("one endpoint", f.hooked)):
+        for n, a in enumerate(runs, 1):
+            print(f"{f'{label} ({n})':<44} {a.count:>9,} {a.seconds:>14.2f} "
+                  f"{a.rate():>11,.0f}")
+    plain = _median([a.rate() for a in f.plain])
+    hooked = _median([a.rate() for a in f.hooked])
+    ratio = hooked / plain if plain else 0.0
+    print(f"{'ratio one endpoint / no endpoint (medians)':<44} {'':>9} {'':>14} "
+          f"{ratio:>11.2f}")
+    rate = f.posted_after / f.drain_seconds if f.drain_seconds else 0.0
+    print(f"last endpoint run: by the end of its flood {f.deliveries:,} deliveries made "
+          f"and {f.posted_during:,} posted (webhooks give way to receipts); the other "
+          f"{f.posted_after:,} posted in {f.drain_seconds:.1f} s after it ({rate:,.0f}/s)")
+
+
 # ----------------------------------------------------------------------------- report
 
 
@@ -761,7 +945,10 @@ def main(argv: list[str] | None = None) -> int:
                              "PostgreSQL database")
     parser.add_argument("--only", default="123",
                         help="figures to run, e.g. '2' or '13' (3 needs 1's campaign, so "
-                             "it runs 1 too)")
+                             "it runs 1 too; 4, the webhooks figure, only when named)")
+    parser.add_argument("--webhook-rounds", type=int, default=3,
+                        help="figure 4: floods with a webhook endpoint, each between two "
+                             "without (3)")
     parser.add_argument("--dir", help="folder for the temporary files (system default)")
     parser.add_argument("--keep", action="store_true",
                         help="keep the SQLite databases and print where they are")
@@ -808,6 +995,11 @@ def main(argv: list[str] | None = None) -> int:
                 except Exception as exc:  # report the SQLite figures anyway
                     say(f"   PostgreSQL run failed: {type(exc).__name__}: {exc}")
                     status = 1
+        hooks: WebhookFigures | None = None
+        if "4" in args.only:
+            hooks = part_webhooks(f"sqlite:///{folder / 'webhooks.db'}", folder,
+                                  args.receipts, args.window, args.deliver_window,
+                                  args.receivers, args.webhook_rounds)
         if fan is not None:
             print_fanout(fan)
         if floods:
@@ -820,6 +1012,8 @@ def main(argv: list[str] | None = None) -> int:
                 print("PostgreSQL: the run failed (see stderr)")
         if times is not None and fan is not None:
             print_report(times, fan.recipients)
+        if hooks is not None:
+            print_webhooks(hooks, args.window)
         if args.keep:
             print(f"\nkept: {folder}")
     finally:

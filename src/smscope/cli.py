@@ -30,6 +30,7 @@ from smscope.cli_accounts import register as register_account_commands
 from smscope.cli_campaigns import register as register_sending_commands
 from smscope.cli_messages import register as register_message_commands
 from smscope.cli_reports import register as register_report_commands
+from smscope.cli_webhooks import register as register_webhook_commands
 from smscope.contacts import blacklist as bl
 from smscope.contacts import book
 from smscope.contacts.importer import import_contacts
@@ -631,6 +632,7 @@ register_sending_commands(app, out, err)
 register_report_commands(app, out, err)
 register_message_commands(app, out, err)
 register_account_commands(app, out, err)
+register_webhook_commands(app, out, err)
 
 
 # --------------------------------------------------------------------------- entry point

@@ -45,7 +45,7 @@ from smscope.reports.recipients import (
 
 __all__ = ["campaign_app", "connector_app", "register"]
 
-connector_app = typer.Typer(help="Operator connections (SMPP, simulator).",
+connector_app = typer.Typer(help="Operator connections (SMPP, simulator, HTTP providers).",
                             no_args_is_help=True)
 campaign_app = typer.Typer(help="Campaigns: create, send, follow, report.",
                            no_args_is_help=True)
@@ -99,15 +99,64 @@ def connector_add(
         help="Message ids: auto (default), hex, dec or string.")] = None,
     mapping: Annotated[list[str] | None, typer.Option(
         "--map", help="Receipt mapping override STAT[:ERR]=STATUS (repeatable).")] = None,
+    provider: Annotated[str | None, typer.Option(
+        help="An HTTP provider: generic, twilio, vonage or vonage-messages.")] = None,
+    api_url: Annotated[str | None, typer.Option(
+        help="Base URL of the provider's REST API (default: the provider's own).")] = None,
+    account_sid: Annotated[str | None, typer.Option(help="Twilio account SID.")] = None,
+    auth_token: Annotated[str | None, typer.Option(
+        help="Twilio auth token (also checks X-Twilio-Signature).")] = None,
+    api_key: Annotated[str | None, typer.Option(help="Vonage API key.")] = None,
+    api_secret: Annotated[str | None, typer.Option(help="Vonage API secret.")] = None,
+    signature_secret: Annotated[str | None, typer.Option(
+        help="Vonage signature secret: checks DLR signatures (SMS API) or webhook JWTs "
+             "(Messages API).")] = None,
+    signature_method: Annotated[str | None, typer.Option(
+        help="Vonage SMS API signature method: md5hash (default), md5, sha1, sha256, "
+             "sha512.")] = None,
+    application_id: Annotated[str | None, typer.Option(
+        help="Vonage Messages API application id.")] = None,
+    private_key: Annotated[Path | None, typer.Option(
+        help="Vonage Messages API application's private key file (PEM).")] = None,
+    secret: Annotated[str | None, typer.Option(
+        help="Generic provider: the shared secret that signs requests both ways.")] = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """Add an SMPP connector (--smpp HOST:PORT --system-id ID --password PW) or a
-    simulator connector (--simulator)."""
+    """Add an SMPP connector (--smpp HOST:PORT --system-id ID --password PW), a
+    simulator connector (--simulator) or an HTTP provider (--provider NAME ...)."""
+    http_options = {"api_url": api_url, "account_sid": account_sid, "auth_token": auth_token,
+                    "api_key": api_key, "api_secret": api_secret,
+                    "signature_secret": signature_secret,
+                    "signature_method": signature_method, "application_id": application_id,
+                    "private_key": private_key, "secret": secret}
+    if sum([bool(smpp), simulator, provider is not None]) != 1:
+        raise UsageError("give either --smpp HOST:PORT (with --system-id and --password), "
+                         "--simulator or --provider generic|twilio|vonage|vonage-messages")
+    if provider is not None:
+        _add_http_connector(name, provider, http_options, rate=rate, window=window,
+                            mapping=mapping, json_out=json_out,
+                            smpp_only={"--system-id": system_id, "--password": password,
+                                       "--profile": profile, "--seed": seed,
+                                       "--receivers": receivers, "--split": split,
+                                       "--id-format": id_format})
+        return
+    given = [key for key, value in http_options.items() if value is not None]
+    if given:
+        raise UsageError(f"--{given[0].replace('_', '-')} is an option of HTTP providers: "
+                         "add --provider")
     type_, settings = options.smpp_or_simulator(
         smpp=smpp, system_id=system_id, password=password, simulator=simulator,
         profile=profile, seed=seed, rate=rate, window=window, receivers=receivers,
         split=split, id_format=id_format)
-    overrides = options.parse_mapping(mapping or [])
+    _store_connector(name, type_, settings, _overrides(mapping), json_out=json_out)
+
+
+def _overrides(mapping: list[str] | None) -> dict[str, str]:
+    return options.parse_mapping(mapping or [])
+
+
+def _store_connector(name: str, type_: str, settings: dict[str, Any],
+                     overrides: dict[str, str], *, json_out: bool, shown_as: str = "") -> None:
     smscope = Smscope()
     with smscope.db.transaction() as session:
         connector = registry.add_connector(session, name, type_, settings, overrides)
@@ -115,7 +164,32 @@ def connector_add(
     if json_out:
         print_json(shown)
     else:
-        _Consoles.out.print(f"connector {name} added ({type_})")
+        _Consoles.out.print(f"connector {name} added ({shown_as or type_})")
+        if type_ == "http":
+            from smscope.connectors.http import hook_url
+
+            url = hook_url(smscope.config.public_url, name, settings["provider"])
+            _Consoles.out.print(f"its receipts: {url}", soft_wrap=True)
+
+
+def _add_http_connector(name: str, provider: str, options: dict[str, Any], *,
+                        rate: float | None, window: int | None, mapping: list[str] | None,
+                        json_out: bool, smpp_only: dict[str, Any]) -> None:
+    """``connector add NAME --provider ...``: the settings checked per provider
+    (:func:`smscope.connectors.http.check_settings`), the private key read from its file."""
+    for option, value in smpp_only.items():
+        if value is not None:
+            raise UsageError(f"{option} is not an option of HTTP providers")
+    key_file = options.get("private_key")
+    if key_file is not None:
+        try:
+            options["private_key"] = Path(key_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UsageError(f"--private-key {key_file}: cannot read it: "
+                             f"{getattr(exc, 'strerror', None) or exc}") from None
+    settings = {"provider": provider, "rate": rate, "window": window, **options}
+    _store_connector(name, "http", {k: v for k, v in settings.items() if v is not None},
+                     _overrides(mapping), json_out=json_out, shown_as=f"http, {provider}")
 
 
 @connector_app.command("list")
@@ -656,8 +730,9 @@ def receipts_orphans(
               "(ids from another system, or an id format to set with --id-format):")
     zone = _zone(smscope)
     for row in rows:
-        out.print(f"  {local_time(row['received_at'], zone)}  id {row['operator_id']}  "
-                  f"stat {row['stat']}  connector {row['connector_id']}", soft_wrap=True)
+        out.print(f"  #{row['id']}  {local_time(row['received_at'], zone)}  "
+                  f"connector {row['connector'] or row['connector_id']}  "
+                  f"id {row['operator_id']}  stat {row['stat']}", soft_wrap=True)
 
 
 # --------------------------------------------------------------------------- worker

@@ -110,6 +110,36 @@ class SuspensionConfig(_Section):
     min_sample: int = Field(default=200, ge=1)
 
 
+class WebhooksConfig(_Section):
+    """Outbound status webhooks: how long a POST may take, when a failed one is tried
+    again (``backoff[n-1]`` after the n-th failure, the last delay repeating), when to
+    give up, and how many POSTs one endpoint gets at once."""
+
+    timeout: Duration = timedelta(seconds=10)
+    backoff: list[timedelta] = Field(default_factory=lambda: [
+        timedelta(seconds=10), timedelta(minutes=1), timedelta(minutes=5),
+        timedelta(minutes=30), timedelta(hours=2), timedelta(hours=6)])
+    max_attempts: int = Field(default=10, ge=1, le=100)
+    concurrency: int = Field(default=8, ge=1, le=64)
+
+    @field_validator("backoff", mode="before")
+    @classmethod
+    def _durations(cls, value: Any) -> list[timedelta]:
+        if isinstance(value, str):
+            value = _split_list(value)
+        delays = [parse_duration(v) for v in value]
+        if not delays:
+            raise ValueError("give at least one delay, like [\"10s\", \"1m\", \"5m\"]")
+        return delays
+
+    @field_validator("timeout")
+    @classmethod
+    def _timeout(cls, value: timedelta) -> timedelta:
+        if not timedelta(seconds=0.1) <= value <= timedelta(minutes=5):
+            raise ValueError("the timeout must be between 0.1s and 5m")
+        return value
+
+
 DEFAULT_STOP_KEYWORDS = (
     "STOP", "STOPP", "STOPALL", "ARRET", "ARRETER", "UNSUBSCRIBE", "CANCEL", "END", "QUIT",
     "BAJA", "ALTO", "PARAR", "CANCELAR", "DESINSCRIPTION", "DESABONNER", "ABMELDEN",
@@ -185,6 +215,7 @@ class Config(BaseModel):
     duplicates: DuplicatesConfig = Field(default_factory=DuplicatesConfig)
     suspension: SuspensionConfig = Field(default_factory=SuspensionConfig)
     stop: StopConfig = Field(default_factory=StopConfig)
+    webhooks: WebhooksConfig = Field(default_factory=WebhooksConfig)
     windows: dict[str, WindowConfig] = Field(default_factory=dict)
     prices: dict[str, Decimal] = Field(default_factory=dict)
     connectors: dict[str, ConnectorConfig] = Field(default_factory=dict)
@@ -256,7 +287,8 @@ def _split_list(value: str) -> list[str]:
 
 def _env_overrides(environ: dict[str, str] | os._Environ[str]) -> dict[str, Any]:
     top_level = {"database_url", "timezone", "public_url", "default_region"}
-    sections = {"smtp", "retry", "validity", "duplicates", "suspension", "stop", "prices"}
+    sections = {"smtp", "retry", "validity", "duplicates", "suspension", "stop", "prices",
+                "webhooks"}
     data: dict[str, Any] = {}
     for name, value in environ.items():
         if not name.startswith(ENV_PREFIX):

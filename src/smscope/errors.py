@@ -118,3 +118,23 @@ class ThrottledError(SmscopeError):
     def __init__(self, message: str, *, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class SignatureError(SmscopeError):
+    """A signed request whose signature is missing, wrong or too old.
+
+    ``missing`` tells the two apart: a request that carries no signature at all is
+    unauthenticated (HTTP 401), one whose signature does not verify is forbidden (403).
+    """
+
+    def __init__(self, message: str, *, missing: bool = False) -> None:
+        super().__init__(message)
+        self.missing = missing
+
+
+class CallbackError(SmscopeError, ValueError):
+    """An authenticated provider callback that is not a usable receipt (HTTP 422)."""
+
+
+class ProviderError(SmscopeError):
+    """An HTTP provider's configuration cannot work (a missing credential, a bad key)."""

@@ -19,6 +19,7 @@ when their validity is over (:func:`expire`).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
@@ -34,10 +35,11 @@ from smscope.campaigns.counters import ACCEPTED_COUNTER, COST_COUNTER, Tally, st
 from smscope.campaigns.outcomes import MESSAGE_COLUMNS, Outcomes
 from smscope.campaigns.suspension import check_campaigns
 from smscope.config import Config
+from smscope.contacts import blacklist
 from smscope.db.sql import is_postgresql, table_of, update_by_id
 from smscope.db.tables import Campaign, Message, MessagePart
 from smscope.db.types import to_credit_units
-from smscope.errors import InsufficientCreditError
+from smscope.errors import InsufficientCreditError, InvalidNumberError
 from smscope.pricing import CreditBank, PriceTable
 from smscope.receipts.ids import index_key
 from smscope.receipts.ingest import apply_orphans
@@ -47,7 +49,7 @@ from smscope.smpp.client import SubmitResult
 from smscope.smpp.constants import CommandStatus
 from smscope.statuses import Status
 
-__all__ = ["Claimed", "claim", "expire", "record", "submit_error_status"]
+__all__ = ["OPTED_OUT", "Claimed", "claim", "expire", "record", "submit_error_status"]
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +68,15 @@ _TEMPORARY = frozenset({int(_S.ESME_RTHROTTLED), int(_S.ESME_RMSGQFUL),
                         int(_S.ESME_RSYSERR)})
 
 
+#: not an SMPP command status: an HTTP provider refused the number because its owner
+#: opted out (Twilio 21610, Vonage SMS API status 7, Messages API 1050)
+OPTED_OUT = -1
+
+
 def submit_error_status(command_status: int | None) -> Status:
     """The status of a message whose submit_sm was refused with ``command_status``."""
+    if command_status == OPTED_OUT:
+        return Status.BLACKLISTED
     if command_status in _ROUTING:
         return Status.ROUTING_ERROR
     if command_status in _TEMPORARY:
@@ -235,6 +244,7 @@ def record(session: Session, items: Sequence[Claimed], results: Sequence[SubmitR
     test_charges: dict[int, Decimal] = defaultdict(Decimal)
     part_rows: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
+    opted_out: list[Claimed] = []
     for item, result in zip(items, results, strict=True):
         if item["id"] not in held:
             # the lease ran out before this record and a receipt settled the submit
@@ -280,9 +290,12 @@ def record(session: Session, items: Sequence[Claimed], results: Sequence[SubmitR
             part = next(p for p in result.parts if p.outcome == "failed")
             values.update(in_doubt=False)
             status = submit_error_status(part.status)
-            code = f"0x{part.status:08X}" if part.status is not None else None
+            code = (f"0x{part.status:08X}" if part.status is not None and part.status >= 0
+                    else None)
             outcomes.change(item, status, reason=f"submit refused: {part.error}",
                             error_code=code, attempt=item["attempts"])
+            if status is Status.BLACKLISTED:
+                opted_out.append(item)
             counts["failed"] += 1
         item.update(values)
         updates.append({"_id": item["id"], **{k: item[k] for k in _RECORD_COLUMNS}})
@@ -295,6 +308,12 @@ def record(session: Session, items: Sequence[Claimed], results: Sequence[SubmitR
         for row, part_id in zip(part_rows, ids, strict=True):
             new_parts.append({"id": part_id, **row, "error_code": None})
     update_by_id(session, Message, _RECORD_COLUMNS, updates)
+    for item in opted_out:
+        # like a STOP reply: never texted again
+        with contextlib.suppress(InvalidNumberError):
+            blacklist.add(session, item["number"], source="provider_optout",
+                          actor="provider", campaign_id=item["campaign_id"],
+                          reason="refused by the provider: the recipient opted out")
     charge_campaigns(session, charges)
     charge_campaigns(session, test_charges, reserved=False, note="test sends")
     if new_parts:

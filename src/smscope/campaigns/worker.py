@@ -9,7 +9,9 @@ one asyncio loop:
   Ingest`), awaited by the SMPP session before it acknowledges anything;
 * housekeeping every second: scheduled campaigns that are due start, messages past
   their validity expire, recent orphan receipts are matched again
-  (:mod:`smscope.receipts.orphans`), finished campaigns complete.
+  (:mod:`smscope.receipts.orphans`), finished campaigns complete;
+* outbound status webhooks (:mod:`smscope.webhooks.runner`): status events read after
+  the fact and POSTed to their endpoints, never in the receipt handlers.
 
 Database work runs on one worker thread, in order, so the loop keeps serving the SMPP
 links while a transaction commits, and a process never competes with itself for
@@ -24,6 +26,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -44,6 +47,7 @@ from smscope.receipts.mapping import StatusMapping
 from smscope.receipts.orphans import sweep_orphans
 from smscope.rules.windows import SendingWindows
 from smscope.smpp.client import SMPPError, SubmitResult
+from smscope.webhooks.runner import WebhookRunner
 
 __all__ = ["Worker"]
 
@@ -70,6 +74,7 @@ class Worker:
         self._windows = SendingWindows.from_config(app.config)
         self.errors: list[str] = []
         self._checkpoints = False
+        self._receipts_at = -1.0
 
     async def _in_db(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._db, fn, *args)
@@ -89,7 +94,7 @@ class Worker:
             rows = list(session.scalars(stmt))
             return [ConnectorInfo(row.id, row.name, row.type, settings_of(row),
                                   StatusMapping.from_overrides(row.mapping or {}))
-                    for row in rows if row.type in ("smpp", "simulator")]
+                    for row in rows if row.type in ("smpp", "simulator", "http")]
 
     async def open(self) -> None:
         """Open a session per connector; SmscopeError if none can be opened."""
@@ -123,7 +128,13 @@ class Worker:
     def _handler(self, store: Callable[[list[Any]], Any]) -> Callable[[list[Any]], Awaitable[None]]:
         async def handle(batch: list[Any]) -> None:
             await self._in_db(store, batch)
+            self._receipts_at = time.monotonic()
         return handle
+
+    def receiving(self) -> bool:
+        """Whether receipts are pouring in (a batch stored within the last quarter of a
+        second): the webhooks then give way (:class:`~smscope.webhooks.runner.GiveWay`)."""
+        return time.monotonic() - self._receipts_at < 0.25
 
     async def close(self) -> None:
         for session in self.sessions.values():
@@ -146,6 +157,7 @@ class Worker:
             raise
         tasks = [asyncio.create_task(self._dispatch(s)) for s in self.sessions.values()]
         tasks.append(asyncio.create_task(self._housekeeping(stop)))
+        tasks.append(asyncio.create_task(self.webhooks().run()))
         try:
             await stop.wait()
         finally:
@@ -155,6 +167,11 @@ class Worker:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
             await self.close()
+
+    def webhooks(self) -> WebhookRunner:
+        """The webhooks task of this worker (on its database thread)."""
+        return WebhookRunner(self.app, in_db=self._in_db, worker_id=self.worker_id,
+                             clock=self.clock, busy=self.receiving)
 
     async def _dispatch(self, session: ConnectorSession) -> None:
         info = session.info
@@ -169,6 +186,10 @@ class Worker:
                 await asyncio.sleep(self.poll)
                 continue
             results = await asyncio.gather(*(self._submit(session, item) for item in claimed))
+            if all(result is None for result in results):
+                # nothing left (an HTTP provider unreachable): released, claimed again
+                # after a pause rather than at once
+                await asyncio.sleep(1.0)
             try:
                 await self._in_db(self._record, info, claimed, results)
             except Exception:

@@ -64,6 +64,9 @@ def parse_mapping(items: Iterable[str]) -> dict[str, str]:
 
 
 def mask_settings(settings: dict[str, Any]) -> dict[str, Any]:
-    """Settings as they may be shown: every secret replaced by ``***``."""
-    return {k: ("***" if _SECRET.search(k) and v not in (None, "") else v)
+    """Settings as they may be shown: every secret replaced by ``***`` (the registry's
+    SECRETS, and any setting whose name says it is one)."""
+    from smscope.connectors.registry import SECRETS
+
+    return {k: ("***" if (k in SECRETS or _SECRET.search(k)) and v not in (None, "") else v)
             for k, v in settings.items()}

@@ -31,8 +31,15 @@ DEFAULTS: dict[str, dict[str, Any]] = {
              "receivers": 1, "split": "udh8", "id_format": "auto"},
     "simulator": {"profile": "realistic", "seed": 0, "rate": None, "window": 100,
                   "receivers": 1, "split": "udh8", "id_format": "auto"},
-    "http": {},
+    "http": {"provider": None, "api_url": None, "account_sid": None, "auth_token": None,
+             "api_key": None, "api_secret": None, "signature_secret": None,
+             "signature_method": None, "application_id": None, "private_key": None,
+             "secret": None, "rate": None, "window": 10, "timeout": 10.0,
+             "id_format": "string"},
 }
+#: settings never shown (``connector list``, the API)
+SECRETS = frozenset({"password", "auth_token", "api_secret", "signature_secret", "secret",
+                     "private_key"})
 
 
 def _check(name: str, type_: str, settings: dict[str, Any], mapping: dict[str, Any]) -> None:
@@ -45,6 +52,10 @@ def _check(name: str, type_: str, settings: dict[str, Any], mapping: dict[str, A
     if unknown:
         raise UsageError(f"connector {name}: unknown setting {sorted(unknown)[0]!r} for "
                          f"type {type_} (known: {', '.join(DEFAULTS[type_]) or 'none'})")
+    if type_ == "http":
+        from smscope.connectors.http import check_settings
+
+        check_settings(name, settings)
     if type_ == "smpp":
         for key in ("host", "system_id", "password"):
             if not settings.get(key):

@@ -1,24 +1,39 @@
-"""An open connector: the SMPP session a worker sends through and receives on.
+"""An open connector: the SMPP session a worker sends through and receives on, or the
+HTTP client of a provider's REST API.
 
 ``smpp`` connectors bind to the operator's SMSC with :class:`~smscope.smpp.client.
 SMPPClient`; ``simulator`` connectors first start the operator simulator in this
 process (on a free loopback port) and bind to it, so a demo or a test needs nothing
 else running. That simulator clicks tracked links of ``public_url`` (when its profile
-has clicks), so a demo's report shows clicks.
+has clicks), so a demo's report shows clicks. ``http`` connectors send with
+:class:`~smscope.connectors.http.HttpSender` (same ``submit``); their receipts come to
+the web app's receivers, not to this session.
 """
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from datetime import timedelta
+from typing import Any, Protocol
 
+from smscope.connectors.http import HttpSender
 from smscope.errors import UsageError
 from smscope.receipts.mapping import StatusMapping
 from smscope.simulator import Simulator, load_profile
-from smscope.smpp.client import DeliverHandler, SMPPClient
+from smscope.smpp.client import DeliverHandler, SMPPClient, SubmitResult
 
-__all__ = ["ConnectorInfo", "ConnectorSession"]
+__all__ = ["ConnectorInfo", "ConnectorSession", "Sender"]
+
+
+class Sender(Protocol):
+    """What a worker submits through: an SMPP client or an HTTP provider's sender."""
+
+    async def submit(self, text: str, sender: str, number: str, *,
+                     validity_period: timedelta | None = ...,
+                     mode: Any = ...) -> SubmitResult | None: ...
+
+    async def close(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -59,16 +74,22 @@ class ConnectorSession:
         self.on_receipts = on_receipts
         self.on_mo = on_mo
         self.simulator: Simulator | None = None
-        self._client: SMPPClient | None = None
+        self._client: Sender | None = None
 
     @property
-    def client(self) -> SMPPClient:
+    def client(self) -> Sender:
         if self._client is None:
             raise UsageError(f"connector {self.info.name} is not open")
         return self._client
 
     async def open(self) -> None:
         info, settings = self.info, self.info.settings
+        if info.type == "http":
+            sender = HttpSender(info.name, settings,
+                                public_url=self.public_url or "http://127.0.0.1:8000")
+            await sender.open()
+            self._client = sender
+            return
         if info.type == "simulator":
             password = secrets.token_hex(4)
             self.simulator = Simulator(load_profile(str(settings.get("profile") or "realistic")),
@@ -83,13 +104,13 @@ class ConnectorSession:
         else:
             raise UsageError(f"connector {info.name}: {info.type} connectors cannot send yet")
         rate = settings.get("rate")
-        self._client = SMPPClient(
+        client = self._client = SMPPClient(
             host, port, system_id, password, str(settings.get("system_type") or ""),
             bind=settings.get("bind") or "transceiver", window=info.window,
             rate=float(rate) if rate else None, receivers=info.receivers,
             on_receipts=self.on_receipts, on_mo=self.on_mo)
         try:
-            await self._client.connect()
+            await client.connect()
         except BaseException:
             if self.simulator is not None:
                 await self.simulator.close()

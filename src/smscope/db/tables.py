@@ -734,7 +734,12 @@ class Click(Base):
 
 
 class WebhookEndpoint(Base):
-    """A URL that receives each status change (of one campaign, or of the account)."""
+    """A URL that receives each status change (of one campaign, or of the account).
+
+    ``cursor``: every ``status_events`` row up to this id has been turned into this
+    endpoint's deliveries, or never will be (see :mod:`smscope.webhooks.pump`); an
+    endpoint starts at the last event that existed when it was added. A removed
+    endpoint is kept inactive, with its delivery log."""
 
     __tablename__ = "webhook_endpoints"
 
@@ -746,10 +751,17 @@ class WebhookEndpoint(Base):
     secret: Mapped[str] = mapped_column(String(128))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    cursor: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    removed_at: Mapped[datetime | None]
 
 
 class WebhookDelivery(Base):
-    """One event to deliver to one endpoint, retried with back-off until accepted."""
+    """One event to deliver to one endpoint, retried with back-off until accepted.
+
+    ``event_id`` is the same for every endpoint and every attempt (receivers de-duplicate
+    on it); ``status_event_id`` the transition it tells of. ``claimed_by`` /
+    ``claimed_until``: the worker posting it, so that two workers never post it at once.
+    """
 
     __tablename__ = "webhook_deliveries"
 
@@ -758,13 +770,25 @@ class WebhookDelivery(Base):
     endpoint_id: Mapped[int] = mapped_column(
         ForeignKey("webhook_endpoints.id", ondelete="CASCADE")
     )
-    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    event_id: Mapped[str] = mapped_column(String(64))
+    status_event_id: Mapped[int | None] = mapped_column(BigInteger)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     state: Mapped[str] = mapped_column(String(16), default="pending")  # pending|done|failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None]
+    last_attempt_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(String(500))
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    claimed_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[datetime | None]
 
-    __table_args__ = (Index("ix_webhook_deliveries_due", "state", "next_attempt_at"),)
+    __table_args__ = (
+        # what a sender claims: one endpoint's due deliveries, oldest first
+        Index("ix_webhook_deliveries_due", "endpoint_id", "state", "next_attempt_at"),
+        # the delivery log, newest first, of one endpoint or all
+        Index("ix_webhook_deliveries_log", "endpoint_id", "id"),
+        UniqueConstraint("endpoint_id", "event_id", name="uq_webhook_deliveries_event"),
+        CheckConstraint("state IN ('pending', 'done', 'failed')", name="state"),
+    )

@@ -229,6 +229,18 @@ class StatusMapping:
                 by_stat_err[err_key] = status
         return cls(MappingProxyType(by_stat_err), MappingProxyType(by_stat))
 
+    def override(self, stat: str | None, err: str | None = None) -> Status | None:
+        """The connector's own override for ``stat`` + ``err``, if it has one (what
+        an HTTP provider's table yields to)."""
+        if not self.by_stat_err and not self.by_stat:
+            return None
+        canon = canonical_stat(stat)
+        if err is not None and err.strip():
+            found = self.by_stat_err.get((canon, _override_err(err)))
+            if found is not None:
+                return found
+        return self.by_stat.get(canon)
+
     def map(
         self,
         stat: str | None,

@@ -22,9 +22,10 @@ from smscope.campaigns.outcomes import Outcomes
 from smscope.campaigns.suspension import check_campaigns
 from smscope.config import Config
 from smscope.db.sql import is_postgresql
+from smscope.db.tables import Connector
 from smscope.db.tables import Receipt as ReceiptRow
 from smscope.pricing import PriceTable
-from smscope.receipts.ingest import _Applier, _Incoming
+from smscope.receipts.ingest import _Applier, _Incoming, stored_status
 from smscope.receipts.mapping import StatusMapping
 from smscope.receipts.parser import Receipt
 
@@ -48,7 +49,8 @@ def sweep_orphans(session: Session, *, connector_id: int, id_format: str,
     """Apply the connector's recent orphans whose part is now known; how many."""
     stmt = (
         select(ReceiptRow.id, ReceiptRow.operator_id, ReceiptRow.stat, ReceiptRow.err,
-               ReceiptRow.network_error, ReceiptRow.source_addr, ReceiptRow.dest_addr)
+               ReceiptRow.network_error, ReceiptRow.source_addr, ReceiptRow.dest_addr,
+               ReceiptRow.source, ReceiptRow.mapped_status)
         .where(ReceiptRow.connector_id == connector_id, ReceiptRow.state == "orphan",
                ReceiptRow.received_at >= now - RECENT, ReceiptRow.operator_id.is_not(None))
         .order_by(ReceiptRow.received_at, ReceiptRow.id).limit(limit))
@@ -64,7 +66,7 @@ def sweep_orphans(session: Session, *, connector_id: int, id_format: str,
         receipt = Receipt(id=row.operator_id, stat=row.stat or "", err=row.err,
                           network_error=network)
         items.append(_Incoming({"id": row.id}, receipt,
-                               mapping.map(receipt.stat, receipt.err, network),
+                               stored_status(row, receipt, mapping),
                                row.source_addr or "", row.dest_addr or ""))
     outcomes = Outcomes(session, config=config, now=now)
     applier = _Applier(session, outcomes, connector_id, id_format, prices)
@@ -88,14 +90,19 @@ def stale_orphans(session: Session, *, now: datetime, age: timedelta = RECENT,
                   limit: int = 100) -> tuple[int, list[dict[str, Any]]]:
     """Receipts that have waited longer than ``age`` for a message they could name:
     how many, and the oldest ``limit`` of them (what an operator should look into —
-    ids from another system, or a mapping of ids that does not fit)."""
+    ids from another system, or a mapping of ids that does not fit): id, connector (id
+    and name), source (smpp, http), received at, the provider's (operator's) id, stat,
+    err, raw."""
     from sqlalchemy import func
 
     where = (ReceiptRow.state == "orphan", ReceiptRow.received_at < now - age)
     count = int(session.scalar(select(func.count()).select_from(ReceiptRow).where(*where))
                 or 0)
     rows = session.execute(
-        select(ReceiptRow.id, ReceiptRow.connector_id, ReceiptRow.received_at,
-               ReceiptRow.operator_id, ReceiptRow.stat, ReceiptRow.err, ReceiptRow.raw)
+        select(ReceiptRow.id, ReceiptRow.connector_id, Connector.name.label("connector"),
+               ReceiptRow.source, ReceiptRow.received_at, ReceiptRow.operator_id,
+               ReceiptRow.operator_id.label("provider_id"), ReceiptRow.stat, ReceiptRow.err,
+               ReceiptRow.raw)
+        .outerjoin(Connector, Connector.id == ReceiptRow.connector_id)
         .where(*where).order_by(ReceiptRow.received_at, ReceiptRow.id).limit(limit))
     return count, [dict(row._mapping) for row in rows]

@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from smscope import __version__
 from smscope.accounts.sessions import Expiry
 from smscope.app import Smscope
-from smscope.web import pages, tracking
+from smscope.web import hooks, pages, tracking
 from smscope.web.api import PREFIX, create_api
 
 __all__ = ["create_app"]
@@ -38,5 +38,6 @@ def create_app(smscope: Smscope, *, session_expiry: Expiry | None = None) -> Fas
     app.mount("/static", StaticFiles(directory=str(files("smscope.web") / "static")),
               name="static")
     app.include_router(tracking.router)
+    app.include_router(hooks.router)
     pages.install(app)
     return app

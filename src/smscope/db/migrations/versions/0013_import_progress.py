@@ -1,7 +1,7 @@
 """imports: the file's size, how much of it is read, its header and options
 
 Revision ID: 0013
-Revises: 0009
+Revises: 0011
 Create Date: 2026-11-24 22:50:00
 """
 
@@ -10,7 +10,7 @@ from alembic import op
 
 
 revision = "0013"
-down_revision = "0009"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
