@@ -148,7 +148,7 @@ def db_upgrade(json_out: JsonOpt = False) -> None:
     from smscope.db import Database
 
     smscope = Smscope()
-    database = Database(smscope.config.database_url)
+    database = Database(smscope.base_config.database_url)
     before, after = database.upgrade()
     database.dispose()
     if json_out:
@@ -165,7 +165,7 @@ def db_status(json_out: JsonOpt = False) -> None:
     from smscope.db import Database
 
     smscope = Smscope()
-    database = Database(smscope.config.database_url)
+    database = Database(smscope.base_config.database_url)
     current, head = database.current_revision(), database.head_revision()
     database.dispose()
     if json_out:
@@ -558,7 +558,7 @@ def simulator_command(
     if record is not None and not record.parent.is_dir():
         raise UsageError(f"--record {record}: the folder {record.parent} does not exist")
     if public_url is None and outcome_profile.clicks.rate:
-        public_url = _app().config.public_url
+        public_url = _app().base_config.public_url
     simulator = Simulator(outcome_profile, seed=seed, system_id=system_id,
                           password=password, max_rate=max_rate, hold_receipts=hold_receipts,
                           deliver_window=deliver_window, public_url=public_url)

@@ -27,7 +27,7 @@ from smscope.campaigns.fanout import parse_numbers
 from smscope.campaigns.numbers_file import read_numbers
 from smscope.campaigns.worker import Worker
 from smscope.config import parse_duration
-from smscope.connectors import registry
+from smscope.connectors import options, registry
 from smscope.csvio import create_export
 from smscope.db.tables import Campaign
 from smscope.db.types import utcnow
@@ -144,39 +144,15 @@ def connector_add(
     if given:
         raise UsageError(f"--{given[0].replace('_', '-')} is an option of HTTP providers: "
                          "add --provider")
-    settings: dict[str, Any] = {"rate": rate, "window": window, "receivers": receivers,
-                                "split": split, "id_format": id_format}
-    if split is not None and split not in ("udh8", "udh16", "sar", "payload"):
-        raise UsageError(f"--split {split!r}: use udh8, udh16, sar or payload")
-    if id_format is not None and id_format not in ("auto", "hex", "dec", "string"):
-        raise UsageError(f"--id-format {id_format!r}: use auto, hex, dec or string")
-    if smpp:
-        host, sep, port = smpp.rpartition(":")
-        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise UsageError(f"--smpp {smpp!r}: write HOST:PORT, e.g. smsc.example.com:2775")
-        if not system_id or password is None:
-            raise UsageError("an SMPP connector needs --system-id and --password")
-        type_ = "smpp"
-        settings.update(host=host, port=int(port), system_id=system_id, password=password)
-    else:
-        type_ = "simulator"
-        settings.update(profile=profile, seed=seed)
-        if profile is not None:
-            from smscope.simulator import load_profile
-
-            load_profile(profile)  # a bad profile is refused now, not in the worker
+    type_, settings = options.smpp_or_simulator(
+        smpp=smpp, system_id=system_id, password=password, simulator=simulator,
+        profile=profile, seed=seed, rate=rate, window=window, receivers=receivers,
+        split=split, id_format=id_format)
     _store_connector(name, type_, settings, _overrides(mapping), json_out=json_out)
 
 
 def _overrides(mapping: list[str] | None) -> dict[str, str]:
-    overrides = {}
-    for item in mapping or []:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise UsageError(f"--map {item!r}: write STAT[:ERR]=STATUS, e.g. "
-                             "UNDELIV:001=permanent_error_absence")
-        overrides[key.strip()] = value.strip()
-    return overrides
+    return options.parse_mapping(mapping or [])
 
 
 def _store_connector(name: str, type_: str, settings: dict[str, Any],

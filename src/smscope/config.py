@@ -16,6 +16,7 @@ import json
 import os
 import re
 import tomllib
+from dataclasses import dataclass, field
 from datetime import time, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -328,13 +329,47 @@ def config_path(environ: dict[str, str] | None = None) -> Path | None:
     return local if local.is_file() else None
 
 
-def load_config(path: Path | None = None, environ: dict[str, str] | None = None) -> Config:
-    """Read the configuration file (if any) and the environment, and check them."""
+@dataclass
+class Layers:
+    """The configuration before it is checked, layer by layer: the file's values and
+    the environment's kept apart, so that the settings edited in smscope (the
+    ``settings`` table, :mod:`smscope.settings`) go between them — file, then smscope,
+    then the environment, which always wins (CONTRACTS §3) — and every value's origin
+    can be shown."""
+
+    file: dict[str, Any] = field(default_factory=dict)
+    env: dict[str, Any] = field(default_factory=dict)
+    #: the file's path, or "defaults"
+    path: str = "defaults"
+
+    @classmethod
+    def of(cls, config: Config) -> Layers:
+        """The layers of a configuration made in code: all of it as the file's."""
+        data = config.model_dump(by_alias=True, exclude_unset=True, exclude={"source"})
+        return cls(file=data, path=config.source)
+
+    def build(self, edited: dict[str, Any] | None = None) -> Config:
+        """The checked configuration: ``edited`` (settings edited in smscope) over the
+        file, the environment over both."""
+        source = self.path + (" + environment" if self.env else "")
+        if edited:
+            source = f"{self.path} + settings edited in smscope" + (
+                " + environment" if self.env else "")
+        try:
+            config = Config.model_validate(_merge(_merge(self.file, edited or {}), self.env))
+        except ValidationError as exc:
+            loc = tuple(str(part) for part in exc.errors()[0]["loc"])
+            raise ConfigError(f"{source}: {describe_validation_error(exc)}", loc=loc) from None
+        config.source = source
+        return config
+
+
+def read_layers(path: Path | None = None, environ: dict[str, str] | None = None) -> Layers:
+    """Read the configuration file (if any) and the environment, unchecked."""
     env = os.environ if environ is None else environ
     if path is None:
         path = config_path(dict(env))
     data: dict[str, Any] = {}
-    source = "defaults"
     if path is not None:
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
@@ -342,16 +377,13 @@ def load_config(path: Path | None = None, environ: dict[str, str] | None = None)
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: cannot be read: {exc}") from None
-        source = str(path)
-    overrides = _env_overrides(env)
-    if overrides:
-        source = f"{source} + environment"
-    try:
-        config = Config.model_validate(_merge(data, overrides))
-    except ValidationError as exc:
-        raise ConfigError(f"{source}: {describe_validation_error(exc)}") from None
-    config.source = source
-    return config
+    return Layers(file=data, env=_env_overrides(env),
+                  path=str(path) if path is not None else "defaults")
+
+
+def load_config(path: Path | None = None, environ: dict[str, str] | None = None) -> Config:
+    """Read the configuration file (if any) and the environment, and check them."""
+    return read_layers(path, environ).build()
 
 
 def describe_validation_error(exc: ValidationError) -> str:

@@ -16,7 +16,13 @@ class SmscopeError(Exception):
 
 
 class ConfigError(SmscopeError):
-    """The configuration file or an ``SMSCOPE_*`` variable is wrong."""
+    """The configuration file, an ``SMSCOPE_*`` variable or a setting edited in smscope
+    is wrong. ``loc`` is the place of the wrong value (``("smtp", "port")``), when
+    known, so a form can show the error next to its field."""
+
+    def __init__(self, message: str, *, loc: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.loc = loc
 
 
 class UsageError(SmscopeError):

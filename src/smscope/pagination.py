@@ -99,6 +99,19 @@ def fetch_page(session: Any, query: Any, id_column: Any, *, cursor: str | None,
     return rows, (encode_cursor(getattr(rows[-1], id_column.key)) if more else None)
 
 
+def fetch_page_desc(session: Any, query: Any, id_column: Any, *, cursor: str | None,
+                    limit: int | None) -> tuple[list[Any], str | None]:
+    """:func:`fetch_page`, newest first (logs and ledgers read from their end)."""
+    limit = check_limit(limit)
+    before = decode_cursor(cursor)
+    if before is not None:
+        query = query.where(id_column < before)
+    rows = list(session.scalars(query.order_by(id_column.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (encode_cursor(getattr(rows[-1], id_column.key)) if more else None)
+
+
 def split_page(rows: Sequence[T], limit: int,
                keys_of: Callable[[T], Sequence[int]]) -> tuple[list[T], str | None]:
     """The page from ``limit + 1`` rows read in order, and the cursor of the next page

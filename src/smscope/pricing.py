@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -26,6 +27,7 @@ from smscope.db.tables import CreditAccount, CreditLedger, CreditReservation, Pr
 from smscope.db.types import CREDIT_QUANTUM, parse_credits, utcnow
 from smscope.errors import InsufficientCreditError, NotFoundError, UsageError
 from smscope.output import credits_text
+from smscope.pagination import Page, fetch_page_desc
 
 DEFAULT_PRICE = Decimal("1")
 DEFAULT_KEY = "default"
@@ -77,12 +79,13 @@ def cost(e164: str, message: str, table: PriceTable | None = None) -> Decimal:
 # ----------------------------------------------------------------------------- storage
 
 
-def load_price_table(session: Session,
-                     baseline: Mapping[str, Decimal] | None = None) -> PriceTable:
+def load_price_table(session: Session, baseline: Mapping[str, Decimal] | None = None,
+                     over: Mapping[str, Decimal | str] | None = None) -> PriceTable:
     """The price table: ``baseline`` (the config file's ``[prices]``) overridden by the
-    prices edited in smscope and stored in the database."""
+    prices edited in smscope and stored in the database, ``over`` (the environment's)
+    over both."""
     stored = dict(session.execute(select(Price.country, Price.credits)).all())
-    return PriceTable.from_mapping({**(baseline or {}), **stored})
+    return PriceTable.from_mapping({**(baseline or {}), **stored, **(over or {})})
 
 
 def set_price(session: Session, country: str, price: Decimal | str | int) -> Decimal:
@@ -275,3 +278,14 @@ class CreditBank:
         if value <= 0:
             raise UsageError(f"the amount must be positive, not {value}")
         return value
+
+
+def ledger_page(session: Session, *, cursor: str | None = None,
+                limit: int | None = None) -> Page[dict[str, Any]]:
+    """The credit ledger, newest first: every movement with the balance after it."""
+    rows, next_cursor = fetch_page_desc(session, select(CreditLedger), CreditLedger.id,
+                                        cursor=cursor, limit=limit)
+    return Page([{"id": r.id, "at": r.at, "kind": r.kind, "amount": r.amount,
+                  "balance_after": r.balance_after, "reserved_after": r.reserved_after,
+                  "campaign_id": r.campaign_id, "message_id": r.message_id,
+                  "note": r.note, "actor": r.actor} for r in rows], next_cursor)

@@ -305,7 +305,7 @@ def test_export_reads_the_blacklist_in_batches(db: Database) -> None:
         for i in range(1, 8):
             blacklist.add(session, e164(i))
     with db.session() as session:
-        numbers = [e.number for e in blacklist._all_entries(session, batch=3)]
+        numbers = [e.number for e in blacklist.iter_entries(session, batch=3)]
     assert numbers == [e164(i) for i in range(1, 8)]
 
 

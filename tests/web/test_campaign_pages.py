@@ -368,7 +368,8 @@ def with_smtp(site, port: int) -> None:
     from smscope.config import SMTPConfig
     site.smscope._config = site.smscope.config.model_copy(update={"smtp": SMTPConfig(
         host="127.0.0.1", port=port, **{"from": "reports@example.com"})})
-    site.smscope.__dict__.pop("config", None)
+    for cached in ("config", "base_config", "layers"):  # read again from _config
+        site.smscope.__dict__.pop(cached, None)
 
 
 def test_sharing_mails_the_pdf_and_names_the_saved_file(site, engine, tmp_path,

@@ -133,8 +133,9 @@ def list_connectors(session: Session) -> list[Connector]:
 
 
 def connector_to_json(connector: Connector) -> dict[str, Any]:
-    settings = {key: "***" if key in SECRETS and value else value
-                for key, value in (connector.settings or {}).items()}
+    from smscope.connectors.options import mask_settings
+
+    settings = mask_settings(dict(connector.settings or {}))
     return {"id": connector.id, "name": connector.name, "type": connector.type,
             "settings": settings, "mapping": connector.mapping or {},
             "source": connector.source, "enabled": connector.enabled}
@@ -143,3 +144,32 @@ def connector_to_json(connector: Connector) -> dict[str, Any]:
 def settings_of(connector: Connector) -> dict[str, Any]:
     """The connector's settings with the defaults of its type filled in."""
     return {**DEFAULTS.get(connector.type, {}), **(connector.settings or {})}
+
+
+def set_enabled(session: Session, name_or_id: str | int, enabled: bool) -> Connector:
+    """Enable or disable a stored connector (workers serve only enabled ones, from their
+    next start). The configuration file's connectors are changed in the file."""
+    connector = _editable(session, name_or_id)
+    connector.enabled = enabled
+    return connector
+
+
+def update_limits(session: Session, name_or_id: str | int, *, rate: float | None,
+                  window: int | None) -> Connector:
+    """Change a stored connector's throughput (messages a second; None: no limit) and
+    window (submit_sm awaiting an answer; None: the default), checked as on add."""
+    connector = _editable(session, name_or_id)
+    settings = {k: v for k, v in (connector.settings or {}).items()
+                if k not in ("rate", "window")}
+    settings.update({k: v for k, v in (("rate", rate), ("window", window)) if v is not None})
+    _check(connector.name, connector.type, settings, connector.mapping or {})
+    connector.settings = settings
+    return connector
+
+
+def _editable(session: Session, name_or_id: str | int) -> Connector:
+    connector = get_connector(session, name_or_id)
+    if connector.source == "config":
+        raise UsageError(f"connector {connector.name} comes from the configuration file; "
+                         "change it there")
+    return connector

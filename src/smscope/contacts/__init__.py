@@ -10,10 +10,11 @@ from smscope.contacts.book import (
     restore,
     set_state,
 )
-from smscope.contacts.importer import ImportResult, import_contacts
+from smscope.contacts.importer import ImportResult, StartedImport, import_contacts, start_import
 
 __all__ = [
     "ImportResult",
+    "StartedImport",
     "blacklist",
     "get_list",
     "get_or_create_list",
@@ -23,4 +24,5 @@ __all__ = [
     "mark_invalid",
     "restore",
     "set_state",
+    "start_import",
 ]

@@ -19,7 +19,7 @@ from smscope.csvio import SafeCsvWriter, create_export
 from smscope.db.tables import BlacklistEntry, BlacklistLog, Contact
 from smscope.db.types import utcnow
 from smscope.errors import NotFoundError
-from smscope.pagination import Page, fetch_page, text_filter
+from smscope.pagination import Page, fetch_page, fetch_page_desc, text_filter
 
 SOURCES = ("manual", "import", "api", "stop_reply", "provider_optout")
 EXPORT_COLUMNS = ["number", "reason", "source", "actor", "created_at"]
@@ -119,7 +119,7 @@ def history(session: Session, number: str, *, default_region: str | None = None
              "actor": r.actor, "at": r.at} for r in rows]
 
 
-def _all_entries(session: Session, batch: int = 5000) -> Iterator[Any]:
+def iter_entries(session: Session, batch: int = 5000) -> Iterator[Any]:
     """Every entry, oldest first, read in batches as plain rows (bounded memory)."""
     after = 0
     columns = (BlacklistEntry.id, BlacklistEntry.number, BlacklistEntry.reason,
@@ -138,7 +138,22 @@ def export_csv(session: Session, path: str | Path, format_time: Any = str) -> in
     count = 0
     with create_export(path) as stream:
         writer = SafeCsvWriter(stream, EXPORT_COLUMNS, raw_columns=["number"])
-        for e in _all_entries(session):
+        for e in iter_entries(session):
             writer.writerow([e.number, e.reason, e.source, e.actor, format_time(e.created_at)])
             count += 1
     return count
+
+
+def log_page(session: Session, *, search: str | None = None, cursor: str | None = None,
+             limit: int | None = None) -> Page[dict[str, Any]]:
+    """The blacklist's log, newest first: every addition and removal, who/what/when
+    (a STOP reply, a provider's opt-out, a user, an import)."""
+    query = select(BlacklistLog)
+    if search:
+        query = query.where(text_filter(search, BlacklistLog.number, BlacklistLog.reason,
+                                        BlacklistLog.actor))
+    rows, next_cursor = fetch_page_desc(session, query, BlacklistLog.id, cursor=cursor,
+                                        limit=limit)
+    return Page([{"id": r.id, "number": r.number, "action": r.action, "reason": r.reason,
+                  "source": r.source, "actor": r.actor, "at": r.at} for r in rows],
+                next_cursor)

@@ -7,6 +7,7 @@ hygiene are logged so that ``smscope contacts restore`` can undo them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -202,3 +203,191 @@ def restore(session: Session, number: str, default_region: str | None, *,
         raise UsageError(f"{contact.number} is active and was not removed from any list")
     names = session.scalars(select(ContactList.name).where(ContactList.id.in_(list_ids)))
     return {"number": contact.number, "state": contact.state, "lists": sorted(names)}
+
+
+# ----------------------------------------------------------------------------- editing
+
+#: the longest name and custom field value a contact keeps (as the import allows)
+MAX_NAME = 200
+MAX_FIELD = 1000
+_FIELD_NAME = re.compile(r"^[a-z0-9_]{1,64}$")
+
+
+def get_contact(session: Session, contact_id: int) -> Contact:
+    contact = session.get(Contact, contact_id)
+    if contact is None:
+        raise NotFoundError(f"there is no contact {contact_id}; the contacts page lists them")
+    return contact
+
+
+def contact_lists(session: Session, contact_id: int) -> list[ContactList]:
+    return list(session.scalars(
+        select(ContactList).join(ListMember, ListMember.list_id == ContactList.id)
+        .where(ListMember.contact_id == contact_id).order_by(ContactList.name)))
+
+
+def contact_events(session: Session, contact_id: int, limit: int = 200) -> list[dict[str, Any]]:
+    """The contact's hygiene log, newest first, with each list's name."""
+    rows = session.execute(
+        select(ContactEvent, ContactList.name)
+        .outerjoin(ContactList, ContactList.id == ContactEvent.list_id)
+        .where(ContactEvent.contact_id == contact_id)
+        .order_by(ContactEvent.id.desc()).limit(limit))
+    return [{"at": e.at, "kind": e.kind, "from_state": e.from_state, "to_state": e.to_state,
+             "list": name, "reason": e.reason, "actor": e.actor, "message_id": e.message_id,
+             "restored_at": e.restored_at} for e, name in rows]
+
+
+def can_restore(session: Session, contact: Contact) -> bool:
+    """Whether :func:`restore` has something to undo (and is allowed to)."""
+    if contact.state == "blacklisted":
+        return False
+    if contact.state == "invalid":
+        return True
+    return session.scalar(select(ContactEvent.id).where(
+        ContactEvent.contact_id == contact.id, ContactEvent.kind == "removed_from_list",
+        ContactEvent.restored_at.is_(None), ContactEvent.list_id.is_not(None)).limit(1)
+    ) is not None
+
+
+def check_field_name(name: str) -> str:
+    """A custom field's name as placeholders use it (``{code_postal}``)."""
+    from smscope.contacts.csvfile import FIELDS, fold
+
+    key = fold(name)
+    if not _FIELD_NAME.match(key) or key in FIELDS or key == "number":
+        raise UsageError(f"{name!r} cannot name a custom field: use letters, digits and "
+                         "'_' (at most 64), and not number, first_name or last_name")
+    return key
+
+
+def update_contact(session: Session, contact: Contact, *, first_name: str, last_name: str,
+                   fields: dict[str, str], actor: str) -> Contact:
+    """Change a contact's names and custom fields (an empty value removes a field).
+    Raises UsageError naming the field that is wrong (``error.field``)."""
+    first, last = first_name.strip(), last_name.strip()
+    for label, key, value in (("first name", "first_name", first),
+                              ("last name", "last_name", last)):
+        if len(value) > MAX_NAME:
+            raise FieldError(key, f"the {label} is longer than {MAX_NAME} characters")
+    clean: dict[str, str] = {}
+    for name, value in fields.items():
+        try:
+            key = check_field_name(name)
+        except UsageError as exc:
+            raise FieldError(f"field:{name}", str(exc)) from None
+        value = value.strip()
+        if len(value) > MAX_FIELD:
+            raise FieldError(f"field:{name}",
+                             f"{key} is longer than {MAX_FIELD} characters")
+        if value:
+            clean[key] = value
+    contact.first_name, contact.last_name = first or None, last or None
+    contact.fields = clean
+    contact.updated_at = utcnow()
+    session.add(ContactEvent(contact_id=contact.id, kind="edited", reason="edited by hand",
+                             actor=actor))
+    return contact
+
+
+class FieldError(UsageError):
+    """A wrong value of one field of a form: ``field`` names it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def delete_contact(session: Session, contact: Contact) -> None:
+    """Delete a contact; its messages stay (their history and the reports keep them,
+    without the contact). A blacklisted number stays blacklisted."""
+    session.delete(contact)
+
+
+# ----------------------------------------------------------------------------- lists
+
+
+def _list_name(name: str) -> str:
+    name = name.strip()
+    if not name:
+        raise FieldError("name", "give the list a name")
+    if len(name) > 200:
+        raise FieldError("name", "a list's name has at most 200 characters")
+    return name
+
+
+def get_list_by_id(session: Session, list_id: int) -> ContactList:
+    found = session.get(ContactList, list_id)
+    if found is None:
+        raise NotFoundError(f"there is no list {list_id}; the lists page shows them all")
+    return found
+
+
+def create_list(session: Session, name: str, description: str = "") -> ContactList:
+    name = _list_name(name)
+    if session.scalar(select(ContactList.id).where(ContactList.name == name)) is not None:
+        raise FieldError("name", f"a list named {name!r} exists already")
+    contact_list = ContactList(name=name, description=description.strip(),
+                               created_at=utcnow())
+    session.add(contact_list)
+    session.flush()
+    return contact_list
+
+
+def rename_list(session: Session, list_id: int, name: str) -> ContactList:
+    contact_list = get_list_by_id(session, list_id)
+    name = _list_name(name)
+    taken = session.scalar(select(ContactList.id).where(ContactList.name == name,
+                                                        ContactList.id != list_id))
+    if taken is not None:
+        raise FieldError("name", f"a list named {name!r} exists already")
+    contact_list.name = name
+    return contact_list
+
+
+def delete_list(session: Session, list_id: int) -> str:
+    """Delete a list; its contacts stay in the address book (and in other lists).
+    Campaigns keep their figures by list."""
+    contact_list = get_list_by_id(session, list_id)
+    name = contact_list.name
+    session.execute(delete(ListMember).where(ListMember.list_id == list_id))
+    session.delete(contact_list)
+    return name
+
+
+def add_to_list(session: Session, list_id: int, number: str,
+                default_region: str | None) -> tuple[Contact, bool]:
+    """Put the contact of ``number`` in a list (the contact is created when new);
+    returns (contact, added) — False when it was in the list already."""
+    get_list_by_id(session, list_id)
+    e164 = numbers.normalize(number, default_region)
+    contact = session.scalar(select(Contact).where(Contact.number == e164))
+    if contact is None:
+        from smscope.contacts.blacklist import is_blacklisted
+
+        blacklisted = is_blacklisted(session, e164)
+        contact = Contact(number=e164, region=numbers.region_of(e164), fields={},
+                          state="blacklisted" if blacklisted else "active",
+                          state_reason="on the blacklist" if blacklisted else None,
+                          state_changed_at=utcnow() if blacklisted else None)
+        session.add(contact)
+        session.flush()
+    added = session.execute(
+        insert_ignore(session, ListMember, ["list_id", "contact_id"]).returning(
+            ListMember.contact_id),
+        {"list_id": list_id, "contact_id": contact.id, "added_at": utcnow()}).first()
+    return contact, added is not None
+
+
+def remove_from_list(session: Session, list_id: int, contact_id: int, *,
+                     actor: str) -> bool:
+    """Take a contact out of a list by hand (logged); False when it was not in it."""
+    removed = session.execute(delete(ListMember).where(
+        ListMember.list_id == list_id, ListMember.contact_id == contact_id)
+        .returning(ListMember.contact_id)).first()
+    if removed is None:
+        return False
+    session.add(ContactEvent(contact_id=contact_id, kind="left_list", list_id=list_id,
+                             reason="removed by hand", actor=actor,
+                             restored_at=None))
+    return True

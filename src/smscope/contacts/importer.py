@@ -33,9 +33,22 @@ from smscope.contacts.book import get_or_create_list, insert_ignore
 from smscope.contacts.csvfile import ColumnMapping, CsvSource, map_columns, open_csv, strip_quote
 from smscope.csvio import SafeCsvWriter, neutralise, open_export
 from smscope.db import Database
-from smscope.db.tables import BlacklistEntry, Contact, Import, ImportReject, ListMember
+from smscope.db.tables import (
+    BlacklistEntry,
+    Contact,
+    ContactList,
+    Import,
+    ImportReject,
+    ListMember,
+)
 from smscope.db.types import utcnow
-from smscope.errors import ImportFileError, ImportOptionError, InvalidNumberError
+from smscope.errors import (
+    ImportFileError,
+    ImportOptionError,
+    InvalidNumberError,
+    NotFoundError,
+)
+from smscope.pagination import Page, fetch_page
 
 # Core tables: bulk statements with executemany, no ORM unit of work per row.
 CONTACTS = cast(Table, Contact.__table__)
@@ -102,8 +115,7 @@ class _Reject:
 
     def as_csv_row(self, width: int) -> list[str]:
         """Original cells with ``reason`` in the column after the header's last."""
-        cells = self.cells[:width] + [""] * (width - len(self.cells))
-        return [*cells, self.reason, *self.cells[width:]]
+        return reject_row(self.cells, width, self.reason)
 
 
 class _Chunk:
@@ -331,9 +343,34 @@ def import_contacts(
     (missing, unreadable, no phone column, rejects file not writable); bad rows are
     counted and reported, never raised.
     """
+    started = start_import(db, path, list_name, default_region=default_region,
+                           delimiter=delimiter, phone_column=phone_column, mapping=mapping,
+                           rejects=rejects, actor=actor)
+    return started.run(progress)
+
+
+def start_import(
+    db: Database,
+    path: str | Path,
+    list_name: str,
+    *,
+    default_region: str | None = None,
+    delimiter: str | None = None,
+    phone_column: str | None = None,
+    mapping: Sequence[str] = (),
+    rejects: str | Path | None = None,
+    actor: str = "cli",
+    filename: str | None = None,
+) -> StartedImport:
+    """Check the file and the options, and record the import (state ``running``):
+    everything that makes the whole file unusable is raised here, before a row is
+    read, so the web app can answer the form at once and run :meth:`StartedImport.run`
+    in the background. ``filename`` is the name to record (an upload's own name)."""
     if not list_name.strip():
         raise ImportOptionError("--list needs a name, e.g. --list customers")
-    with open_csv(path, delimiter=delimiter) as source:
+    source = open_csv(path, delimiter=delimiter)
+    reject_stream = None
+    try:
         columns = map_columns(source.header, phone_column=phone_column, overrides=mapping)
         if rejects is not None and _same_file(source.path, rejects):
             # Opening it for writing would empty the file being imported.
@@ -341,12 +378,49 @@ def import_contacts(
                 f"the rejects file {rejects} is the file being imported; give another name"
             )
         reject_stream = _open_rejects(rejects)
+        options = {"default_region": default_region, "delimiter": source.delimiter,
+                   "phone_column": phone_column, "mapping": list(mapping)}
+        with db.transaction() as session:
+            contact_list = get_or_create_list(session, list_name.strip())
+            record = Import(list_id=contact_list.id,
+                            filename=(filename or str(source.path))[:500], actor=actor,
+                            size=source.size, header=list(source.header), options=options)
+            session.add(record)
+            session.flush()
+            result = ImportResult(contact_list.name, contact_list.id, record.id)
+    except BaseException:
+        source.close()
+        if reject_stream is not None:
+            reject_stream[0].close()
+        raise
+    return StartedImport(db, source, columns, default_region, reject_stream, rejects, result)
+
+
+@dataclass
+class StartedImport:
+    """An import whose file is open and whose record exists: :meth:`run` reads it."""
+
+    db: Database
+    source: CsvSource
+    columns: ColumnMapping
+    default_region: str | None
+    reject_stream: tuple[Any, Any] | None
+    rejects_path: str | Path | None
+    result: ImportResult
+
+    @property
+    def import_id(self) -> int:
+        return self.result.import_id
+
+    def run(self, progress: Progress | None = None) -> ImportResult:
+        """Read and store every row; the record's state ends ``done`` or ``failed``."""
         try:
-            return _run(db, source, columns, list_name.strip(), default_region,
-                        reject_stream, progress, actor, rejects)
+            return _run(self.db, self.source, self.columns, self.default_region,
+                        self.reject_stream, progress, self.rejects_path, self.result)
         finally:
-            if reject_stream is not None:
-                reject_stream[0].close()
+            self.source.close()
+            if self.reject_stream is not None:
+                self.reject_stream[0].close()
 
 
 def _same_file(a: Path, b: str | Path) -> bool:
@@ -371,6 +445,26 @@ class _RejectWriter:
         self._writer.writerow([neutralise(v) for v in row])
 
 
+def reject_row(cells: Sequence[str], width: int, reason: str) -> list[str]:
+    """A rejected row as the rejects file writes it: its original cells, then the
+    reason in the column after the header's last (cells beyond the header after it)."""
+    cells = list(cells)
+    padded = cells[:width] + [""] * (width - len(cells))
+    return [*padded, reason, *cells[width:]]
+
+
+class RejectsCsv:
+    """Stored rejected rows written as the ``--rejects`` file is: the header and
+    ``reason``, then each row's cells and its reason."""
+
+    def __init__(self, stream: Any, header: Sequence[str]) -> None:
+        self._width = len(header)
+        self._writer = _RejectWriter(stream, [*header, "reason"])
+
+    def add(self, cells: Sequence[str], reason: str) -> None:
+        self._writer.writerow(reject_row(cells, self._width, reason))
+
+
 def _open_rejects(rejects: str | Path | None) -> tuple[Any, Any] | None:
     if rejects is None:
         return None
@@ -383,16 +477,10 @@ def _open_rejects(rejects: str | Path | None) -> tuple[Any, Any] | None:
     return stream, None
 
 
-def _run(db: Database, source: CsvSource, columns: ColumnMapping, list_name: str,
+def _run(db: Database, source: CsvSource, columns: ColumnMapping,
          default_region: str | None, reject_stream: tuple[Any, Any] | None,
-         progress: Progress | None, actor: str, rejects_path: str | Path | None
-         ) -> ImportResult:
-    with db.transaction() as session:
-        contact_list = get_or_create_list(session, list_name)
-        record = Import(list_id=contact_list.id, filename=str(source.path)[:500], actor=actor)
-        session.add(record)
-        session.flush()
-        result = ImportResult(list_name, contact_list.id, record.id)
+         progress: Progress | None, rejects_path: str | Path | None,
+         result: ImportResult) -> ImportResult:
     writer = None
     if reject_stream is not None:
         writer = _RejectWriter(reject_stream[0], [*source.header, "reason"])
@@ -400,7 +488,7 @@ def _run(db: Database, source: CsvSource, columns: ColumnMapping, list_name: str
     seen = BitMap64()
     try:
         for parsed in _parsed_batches(source, parser):
-            _flush(db, _split_duplicates(parsed, seen), result, writer, len(source.header))
+            _flush(db, _split_duplicates(parsed, seen), result, writer, source)
             if progress:
                 progress(source.bytes_read, source.size)
     except BaseException as exc:
@@ -412,13 +500,14 @@ def _run(db: Database, source: CsvSource, columns: ColumnMapping, list_name: str
         progress(source.size, source.size)
     with db.transaction() as session:
         session.execute(update(Import).where(Import.id == result.import_id).values(
-            state="done", finished_at=utcnow()))
+            state="done", bytes_read=source.size, finished_at=utcnow()))
     result.rejects_file = str(rejects_path) if rejects_path is not None else None
     return result
 
 
 def _flush(db: Database, chunk: _Chunk, result: ImportResult,
-           writer: _RejectWriter | None, width: int) -> None:
+           writer: _RejectWriter | None, source: CsvSource) -> None:
+    width = len(source.header)
     with db.transaction() as session:
         imported, updated = _store_chunk(session, chunk, result.list_id, result.import_id)
         invalid = sum(1 for r in chunk.rejects if r.outcome == "invalid")
@@ -430,9 +519,71 @@ def _flush(db: Database, chunk: _Chunk, result: ImportResult,
         result.rows += len(chunk.rows) + len(chunk.rejects)
         session.execute(update(Import).where(Import.id == result.import_id).values(
             rows=result.rows, imported=result.imported, updated=result.updated,
-            duplicates=result.duplicates, invalid=result.invalid))
+            duplicates=result.duplicates, invalid=result.invalid,
+            bytes_read=source.bytes_read))
     for reject in chunk.rejects:
         if reject.outcome == "invalid":
             result.reasons[reject.code] = result.reasons.get(reject.code, 0) + 1
             if writer is not None:
                 writer.writerow(reject.as_csv_row(width))
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def import_to_json(record: Import, list_name: str | None) -> dict[str, Any]:
+    """An import as the API and its page show it (progress included)."""
+    return {
+        "id": record.id, "list": list_name, "list_id": record.list_id,
+        "filename": record.filename, "state": record.state, "size": record.size,
+        "bytes_read": record.bytes_read, "rows": record.rows, "imported": record.imported,
+        "updated": record.updated, "duplicates": record.duplicates,
+        "invalid": record.invalid, "error": record.error, "actor": record.actor,
+        "options": record.options or {}, "header": record.header or [],
+        "started_at": record.started_at, "finished_at": record.finished_at,
+    }
+
+
+def get_import(session: Session, import_id: int) -> dict[str, Any]:
+    record = session.get(Import, import_id)
+    if record is None:
+        raise NotFoundError(f"there is no import {import_id}")
+    name = session.scalar(select(ContactList.name).where(ContactList.id == record.list_id))
+    return import_to_json(record, name)
+
+
+def recent_imports(session: Session, limit: int = 10) -> list[dict[str, Any]]:
+    rows = session.execute(select(Import, ContactList.name)
+                           .outerjoin(ContactList, ContactList.id == Import.list_id)
+                           .order_by(Import.id.desc()).limit(limit))
+    return [import_to_json(record, name) for record, name in rows]
+
+
+def rejects_page(session: Session, import_id: int, *, cursor: str | None = None,
+                 limit: int | None = None) -> Page[dict[str, Any]]:
+    """The rows of an import that were not imported, in file order, with why."""
+    get_import(session, import_id)
+    rows, next_cursor = fetch_page(
+        session, select(ImportReject).where(ImportReject.import_id == import_id),
+        ImportReject.id, cursor=cursor, limit=limit)
+    return Page([{"row": r.row_number, "outcome": r.outcome, "reason": r.reason,
+                  "cells": (r.cells or {}).get("values", [])} for r in rows], next_cursor)
+
+
+def iter_rejects(session: Session, import_id: int, batch: int = 5000
+                 ) -> Iterator[tuple[list[str], str]]:
+    """Every invalid row (cells, reason) in file order, read in batches: what the
+    ``--rejects`` file holds (duplicates are counted and listed, not written: their
+    first occurrence was imported)."""
+    after = 0
+    while True:
+        rows = session.execute(
+            select(ImportReject.id, ImportReject.cells, ImportReject.reason)
+            .where(ImportReject.import_id == import_id, ImportReject.id > after,
+                   ImportReject.outcome == "invalid")
+            .order_by(ImportReject.id).limit(batch)).all()
+        if not rows:
+            return
+        for row in rows:
+            yield (row.cells or {}).get("values", []), row.reason
+        after = rows[-1].id

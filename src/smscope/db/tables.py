@@ -326,6 +326,14 @@ class Import(Base):
     actor: Mapped[str] = mapped_column(String(254), default="cli")
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+    #: the file's size and how much of it is read so far: the progress of a running
+    #: import, as its page shows it (migration 0013)
+    size: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    bytes_read: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    #: the file's header row, so the rejected rows download with their columns
+    header: Mapped[list[str] | None] = mapped_column(JSON)
+    #: what the import was asked: default region, delimiter, phone column, mapping
+    options: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class ImportReject(Base):

@@ -35,7 +35,8 @@ from smscope.reports.html import ROW_LIMIT, environment
 from smscope.reports.pdf import ReportPdf, pdf_from_report
 from smscope.reports.recipients import iter_recipients
 
-__all__ = ["DEFAULT_DIRECTORY", "ShareResult", "check_addresses", "share_report"]
+__all__ = ["DEFAULT_DIRECTORY", "ShareResult", "check_addresses", "send_test_email",
+           "share_report"]
 
 #: where shared PDFs are kept when the caller names no folder (relative to the working
 #: directory)
@@ -138,16 +139,42 @@ def _message(report: dict[str, Any], pdf: ReportPdf, addresses: list[str],
     return message
 
 
-def _send(message: EmailMessage, addresses: list[str], smtp: SMTPConfig, *, saved: Path,
-          context: ssl.SSLContext | None, timeout: float) -> dict[str, str]:
+def send_test_email(config: Config, to: str, *, ssl_context: ssl.SSLContext | None = None,
+                    timeout: float = 15.0) -> str:
+    """Send a short message through ``config.smtp`` to check the settings (the
+    settings page's button); returns the address it went to. Raises
+    :class:`~smscope.errors.MailError` with what went wrong, as :func:`share_report`."""
+    [address] = check_addresses([to])
+    smtp = config.smtp
+    if not smtp.host:
+        raise ConfigError("no SMTP server is configured; set its host first")
+    message = EmailMessage()
+    message["Subject"] = "smscope: test e-mail"
+    message["From"] = smtp.from_
+    message["To"] = address
+    message["Date"] = format_datetime(utcnow())
+    domain = parseaddr(smtp.from_)[1].rpartition("@")[2] or "localhost"
+    message["Message-ID"] = make_msgid("smscope-test", domain=domain)
+    message.set_content("This message checks smscope's e-mail settings: reports shared "
+                        "by e-mail leave the same way.\n")
+    _send(message, [address], smtp, saved=None, context=ssl_context, timeout=timeout)
+    return address
+
+
+def _send(message: EmailMessage, addresses: list[str], smtp: SMTPConfig, *,
+          saved: Path | None, context: ssl.SSLContext | None, timeout: float
+          ) -> dict[str, str]:
     """Send ``message``; returns the recipients the server refused (others accepted).
-    Every failure becomes one :class:`MailError` sentence that names ``saved``."""
+    Every failure becomes one :class:`MailError` sentence that names ``saved`` (the
+    report's PDF kept), when there is one."""
     host, port = smtp.host or "", smtp.effective_port
     server = f"the SMTP server {host}:{port}"
     kept = f"the report is saved in {saved}"
     context = context or ssl.create_default_context()
 
     def fail(what: str) -> MailError:
+        if saved is None:
+            return MailError(what)
         return MailError(f"{what}; {kept}", saved=str(saved))
 
     stage = "connect"  # how far it got, for the error that stops it

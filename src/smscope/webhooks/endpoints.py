@@ -88,7 +88,8 @@ def add_endpoint(session: Session, url: str, *, campaign_id: int | None = None,
 
 
 def get_endpoint(session: Session, endpoint_id: int) -> WebhookEndpoint:
-    endpoint = session.get(WebhookEndpoint, endpoint_id)
+    # ids are 32-bit on PostgreSQL: a larger one is no endpoint, not a database error
+    endpoint = session.get(WebhookEndpoint, endpoint_id) if 0 < endpoint_id < 2**31 else None
     if endpoint is None or not endpoint.active:
         raise NotFoundError(f"webhook {endpoint_id} does not exist; see 'smscope webhooks "
                             "list'")
@@ -160,7 +161,7 @@ def deliveries(session: Session, *, endpoint_id: int | None = None,
     before = decode_cursor(cursor)
     stmt = select(WebhookDelivery)
     if endpoint_id is not None:
-        if session.get(WebhookEndpoint, endpoint_id) is None:
+        if not 0 < endpoint_id < 2**31 or session.get(WebhookEndpoint, endpoint_id) is None:
             raise NotFoundError(f"webhook {endpoint_id} does not exist; see 'smscope "
                                 "webhooks list'")
         stmt = stmt.where(WebhookDelivery.endpoint_id == endpoint_id)

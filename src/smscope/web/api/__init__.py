@@ -17,7 +17,10 @@ from smscope.web.api import (
     _errors,
     blacklist,
     campaigns,
+    connectors,
     contacts,
+    credits,
+    imports,
     messages,
     stats,
     texts,
@@ -40,7 +43,8 @@ def create_api() -> FastAPI:
                               "from the API tokens page or `smscope tokens create`). "
                               "Errors are `{\"error\": {\"code\", \"message\"}}`; "
                               "collections are pages `{\"items\", \"next_cursor\"}`.")
-    for module in (campaigns, messages, stats, contacts, blacklist, texts, webhooks):
+    for module in (campaigns, messages, stats, contacts, imports, blacklist, connectors,
+                   credits, texts, webhooks):
         # the caller first: a read-only token's write is a 403, whatever it sends
         api.include_router(module.router,
                            dependencies=[Depends(api_login), Depends(refuse_nul)])

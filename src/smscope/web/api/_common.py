@@ -24,6 +24,8 @@ MAX_ID = 2**62
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 #: a campaign's id: a 32-bit column on PostgreSQL
 CampaignId = Annotated[int, Path(ge=1, le=MAX_CAMPAIGN_ID)]
+#: the id of a row of another 32-bit table (contacts, imports…)
+RowId = Annotated[int, Path(ge=1, le=MAX_CAMPAIGN_ID)]
 
 
 class ErrorDetail(BaseModel):

@@ -20,6 +20,7 @@ from smscope.errors import (
     AuthenticationError,
     ConflictError,
     DatabaseError,
+    ImportFileError,
     InsufficientCreditError,
     InvalidNumberError,
     NotFoundError,
@@ -44,6 +45,7 @@ _MAPPING: list[tuple[type[SmscopeError], int, str]] = [
     (InsufficientCreditError, 409, "insufficient_credit"),
     (InvalidNumberError, 422, "invalid_number"),
     (TemplateError, 422, "invalid_template"),
+    (ImportFileError, 422, "invalid_file"),
     (DatabaseError, 503, "unavailable"),
     (SmscopeError, 400, "bad_request"),
 ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from smscope.errors import PermissionDeniedError
@@ -18,12 +18,16 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"], responses=ERRORS)
 
+#: endpoints and campaigns have 32-bit ids (PostgreSQL's integer)
+MAX_ROW_ID = 2**31 - 1
+EndpointId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
+
 
 class EndpointIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     url: str = Field(min_length=1, max_length=2000)
-    campaign_id: int | None = Field(default=None, ge=1, le=2**53)
+    campaign_id: int | None = Field(default=None, ge=1, le=MAX_ROW_ID)
     secret: str | None = Field(default=None, min_length=16, max_length=128)
 
 
@@ -51,7 +55,7 @@ def add_endpoint(request: Request, body: EndpointIn) -> ApiJSON:
 
 
 @router.delete("/{endpoint_id}", summary="Stop sending to an endpoint (its log stays)")
-def remove_endpoint(request: Request, endpoint_id: int) -> ApiJSON:
+def remove_endpoint(request: Request, endpoint_id: EndpointId) -> ApiJSON:
     _admin(request)
     with app_of(request).db.transaction() as session:
         endpoint = hooks.remove_endpoint(session, endpoint_id)
@@ -60,7 +64,7 @@ def remove_endpoint(request: Request, endpoint_id: int) -> ApiJSON:
 
 @router.get("/deliveries", summary="The delivery log, newest first")
 def deliveries(request: Request,
-               endpoint: Annotated[int | None, Query(ge=1, le=2**53)] = None,
+               endpoint: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
                state: Annotated[str | None, Query(max_length=20)] = None,
                cursor: Cursor = None, limit: Limit = DEFAULT) -> ApiJSON:
     _admin(request)

@@ -11,11 +11,18 @@ from starlette.responses import Response
 from smscope.errors import NotFoundError, PermissionDeniedError
 from smscope.web.auth import SESSION_COOKIE, CsrfError, LoginRequired
 from smscope.web.pages import (
+    blacklist,
     campaign_report,
     campaigns,
+    connectors,
+    contacts,
+    credits,
     dashboard,
+    imports,
+    lists,
     login,
     messages,
+    settings,
     stats,
     tokens,
     users,
@@ -26,8 +33,8 @@ from smscope.web.pages._render import redirect, render
 __all__ = ["MODULES", "install", "router"]
 
 #: the page modules, each with its ``router``
-MODULES = (login, dashboard, campaigns, campaign_report, messages, stats, tokens, users,
-           webhooks)
+MODULES = (login, dashboard, campaigns, campaign_report, messages, stats, contacts, lists,
+           imports, blacklist, credits, connectors, settings, tokens, users, webhooks)
 
 router = APIRouter()
 for _module in MODULES:

@@ -38,7 +38,7 @@ def add_webhook(request: Request, url: str = Form(""), campaign_id: str = Form("
                 secret: str = Form(""), login: Login = Depends(admin_form)) -> Response:
     form = {"url": url, "campaign_id": campaign_id}
     campaign = campaign_id.strip()
-    if campaign and not (campaign.isascii() and campaign.isdigit() and len(campaign) < 16):
+    if campaign and not (campaign.isascii() and campaign.isdigit() and int(campaign) < 2**31):
         return _page(request, error=f"campaign {campaign_id!r}: give a campaign's number, "
                                     "or leave it empty for every campaign",
                      form=form, status_code=422)
@@ -71,7 +71,7 @@ def deliveries_page(request: Request, endpoint: str = "", state: str = "", curso
     chosen = endpoint.strip()
     endpoint_id = None
     if chosen:
-        if chosen.isascii() and chosen.isdigit() and len(chosen) < 16:
+        if chosen.isascii() and chosen.isdigit() and int(chosen) < 2**31:
             endpoint_id = int(chosen)
         else:
             error = f"webhook {endpoint!r}: choose one of the list"
