@@ -194,3 +194,13 @@ def test_a_page_that_fails_is_a_500_page_without_a_trace(site, monkeypatch) -> N
     answer = client.get("/")
     assert answer.status_code == 500 and "smscope could not show this page" in answer.text
     assert "secret" not in answer.text and "Traceback" not in answer.text
+
+
+@pytest.mark.parametrize("path", ["/tokens/abc/revoke", "/webhooks/1e3/remove",
+                                  "/tokens/99999999999999999999999/revoke"])
+def test_a_malformed_id_in_an_address_is_the_page_of_an_unknown_address(site, path) -> None:
+    client, csrf = signed_in(site, "admin@example.com")
+    answer = client.post(path, data={"csrf_token": csrf})
+    assert answer.status_code == 404
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "There is no such page" in answer.text and "Traceback" not in answer.text

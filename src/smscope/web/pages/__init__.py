@@ -5,6 +5,9 @@ the right status for the rest (never a trace)."""
 from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.exception_handlers import request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
@@ -79,11 +82,34 @@ async def _http(request: Request, exc: Exception) -> Response:
     return response
 
 
+async def _too_large(request: Request, exc: Exception) -> Response:
+    """A number in the address too large for the database's integers (SQLite's driver
+    raises OverflowError, PostgreSQL a DataError): nothing has such an id."""
+    if isinstance(exc, sa_exc.DataError) and "out of range" not in str(exc.orig):
+        return await _crash(request, exc)
+    return error_page(request, 404, "There is no such page: check the address, or go "
+                                    "back and follow a link.")
+
+
 async def _crash(request: Request, exc: Exception) -> Response:
     # the server logs the exception with its trace after this answer went out
     return error_page(request, 500, "smscope could not show this page. The error is in "
                                     "the server's log; try again, and tell your admin if "
                                     "it goes on.")
+
+
+async def _invalid(request: Request, exc: Exception) -> Response:
+    """A request the route's declared parameters refuse (``/tokens/abc/revoke``): on a
+    page, the page of an unknown address (404) or of a bad request (400), not
+    FastAPI's JSON; the providers' receivers keep their JSON answer."""
+    assert isinstance(exc, RequestValidationError)
+    if request.url.path.startswith("/hooks/"):
+        return await request_validation_exception_handler(request, exc)
+    if any(error.get("loc", ("",))[0] == "path" for error in exc.errors()):
+        return error_page(request, 404, "There is no such page: check the address, or go "
+                                        "back and follow a link.")
+    return error_page(request, 400, "This request is not one the page understands: go "
+                                    "back, reload the page and try again.")
 
 
 def install(app: FastAPI) -> None:
@@ -94,4 +120,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(PermissionDeniedError, _forbidden)
     app.add_exception_handler(NotFoundError, _not_found)
     app.add_exception_handler(HTTPException, _http)
+    app.add_exception_handler(RequestValidationError, _invalid)
+    app.add_exception_handler(OverflowError, _too_large)
+    app.add_exception_handler(sa_exc.DataError, _too_large)
     app.add_exception_handler(Exception, _crash)
