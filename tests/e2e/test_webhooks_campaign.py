@@ -71,13 +71,21 @@ def test_a_campaign_through_the_simulator_posts_one_event_per_transition(
     statuses = {e.to_status for e in events}
     assert {"sent", "delivered_to_operator", "received"} <= statuses
     assert statuses & {"permanent_error_phone", "permanent_error_absence"}
-    assert len(requests) == len(events)
-    bodies = []
+    # at least once: a post answered while `send --wait` stopped, before it was recorded,
+    # is posted again by the next worker — the same event, byte for byte
+    assert len(requests) >= len(events)
+    bodies, seen = [], {}
     for request in requests:
         # raises SignatureError unless signed with the endpoint's secret, just now
         verify(added["secret"], request.headers["X-Smscope-Timestamp"],
                request.headers["X-Smscope-Signature"], request.body, now=time.time())
-        bodies.append(json.loads(request.body))
+        body = json.loads(request.body)
+        if body["event_id"] in seen:
+            assert request.body == seen[body["event_id"]]
+            continue
+        seen[body["event_id"]] = request.body
+        bodies.append(body)
+    assert len(requests) - len(bodies) <= 8  # no more repeats than posts in flight
     assert sorted(b["sequence"] for b in bodies) == [e.id for e in events]
     assert {b["event_id"] for b in bodies} == {f"evt_{e.id}" for e in events}
     # first attempts of one message's events are posted in the order they happened
