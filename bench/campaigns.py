@@ -565,6 +565,8 @@ async def _run_worker(app: Smscope, campaign_id: int, count: int, profile: Path 
             if arrivals.count:
                 say(f"   {label}: {arrivals.count:,} receipts stored before the release")
             await start_profiling()
+            cpu_start = (await worker._in_db(time.thread_time), time.thread_time(),
+                         time.process_time())
             arrivals.start = time.perf_counter()
             release()
         idle_since, seen = time.monotonic(), -1
@@ -575,6 +577,13 @@ async def _run_worker(app: Smscope, campaign_id: int, count: int, profile: Path 
             elif time.monotonic() - idle_since > 60:
                 say(f"   {label}: no receipt for 60 s, stopping at {arrivals.count:,}")
                 break
+        if release is not None and arrivals.count:
+            cpu_end = (await worker._in_db(time.thread_time), time.thread_time(),
+                       time.process_time())
+            db, loop, process = ((end - start) * 1e6 / arrivals.count
+                                 for start, end in zip(cpu_start, cpu_end, strict=True))
+            say(f"   {label}: CPU per receipt during the flood: database thread {db:.1f} µs, "
+                f"event loop {loop:.1f} µs, whole process {process:.1f} µs")
         stop.set()
 
     if release is None:

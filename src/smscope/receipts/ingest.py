@@ -56,7 +56,7 @@ from smscope.db.sql import (
     table_of,
     update_by_id,
 )
-from smscope.db.tables import Message, MessagePart, Reply
+from smscope.db.tables import ORPHAN_RECEIPT, Message, MessagePart, Reply
 from smscope.db.tables import Receipt as ReceiptRow
 from smscope.db.types import to_credit_units, utcnow
 from smscope.errors import InvalidNumberError, ReceiptFormatError
@@ -823,7 +823,7 @@ def _orphans_by_key(postgresql: bool) -> Any:
                    ReceiptRow.raw, ReceiptRow.received_at, ReceiptRow.source,
                    ReceiptRow.mapped_status)
             .where(ReceiptRow.connector_id == bindparam("connector"),
-                   ReceiptRow.state == "orphan",
+                   ORPHAN_RECEIPT,
                    one_of(ReceiptRow.operator_key, "keys", postgresql=postgresql))
             .order_by(ReceiptRow.received_at, ReceiptRow.id))
 

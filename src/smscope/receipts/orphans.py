@@ -22,7 +22,7 @@ from smscope.campaigns.outcomes import Outcomes
 from smscope.campaigns.suspension import check_campaigns
 from smscope.config import Config
 from smscope.db.sql import is_postgresql
-from smscope.db.tables import Connector
+from smscope.db.tables import ORPHAN_RECEIPT, Connector
 from smscope.db.tables import Receipt as ReceiptRow
 from smscope.pricing import PriceTable
 from smscope.receipts.ingest import _Applier, _Incoming, stored_status
@@ -51,7 +51,7 @@ def sweep_orphans(session: Session, *, connector_id: int, id_format: str,
         select(ReceiptRow.id, ReceiptRow.operator_id, ReceiptRow.stat, ReceiptRow.err,
                ReceiptRow.network_error, ReceiptRow.source_addr, ReceiptRow.dest_addr,
                ReceiptRow.source, ReceiptRow.mapped_status)
-        .where(ReceiptRow.connector_id == connector_id, ReceiptRow.state == "orphan",
+        .where(ReceiptRow.connector_id == connector_id, ORPHAN_RECEIPT,
                ReceiptRow.received_at >= now - RECENT, ReceiptRow.operator_id.is_not(None))
         .order_by(ReceiptRow.received_at, ReceiptRow.id).limit(limit))
     if is_postgresql(session):
@@ -95,7 +95,7 @@ def stale_orphans(session: Session, *, now: datetime, age: timedelta = RECENT,
     err, raw."""
     from sqlalchemy import func
 
-    where = (ReceiptRow.state == "orphan", ReceiptRow.received_at < now - age)
+    where = (ORPHAN_RECEIPT, ReceiptRow.received_at < now - age)
     count = int(session.scalar(select(func.count()).select_from(ReceiptRow).where(*where))
                 or 0)
     rows = session.execute(
