@@ -49,6 +49,9 @@ def stats_command(
     csv_file: Annotated[Path | None, typer.Option(
         "--csv", help="Write the periods (counts, cost, rates) to this CSV file.",
         dir_okay=False)] = None,
+    pdf_file: Annotated[Path | None, typer.Option(
+        "--pdf", help="Write the statistics (totals, periods with their chart, per "
+                      "country, sender and connector) as PDF.", dir_okay=False)] = None,
 ) -> None:
     """Statistics over a date range: per period, country, sender and connector."""
     smscope = Smscope()
@@ -60,13 +63,24 @@ def stats_command(
                             "(made from the quarter-hour figures)")
     with smscope.db.session() as session:
         document = statistics(session, date_from=first, date_to=last, by=by, zone=zone)
+    written: dict[str, dict[str, Any]] = {}
     if csv_file is not None:
         with create_export(csv_file) as stream:
             count = write_periods_csv(stream, document)
-        if json_out:
-            print_json({"file": str(csv_file), "rows": count})
-        else:
+        written["csv"] = {"file": str(csv_file), "rows": count}
+        if not json_out:
             _Consoles.out.print(f"{count:,} periods written to {csv_file}")
+    if pdf_file is not None:
+        from smscope.reports.pdf import pdf_from_stats  # WeasyPrint loads slowly
+
+        pdf = pdf_from_stats(document, zone=zone).save(pdf_file)
+        written["pdf"] = {"file": str(pdf_file), "pages": pdf.pages}
+        if not json_out:
+            _Consoles.out.print(f"statistics written to {pdf_file} ({pdf.pages} pages)")
+    if written:
+        if json_out:
+            # one file: its object, as before; both: one object keyed by format
+            print_json(next(iter(written.values())) if len(written) == 1 else written)
         return
     if json_out:
         print_json(document)

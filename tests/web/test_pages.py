@@ -38,7 +38,8 @@ FORMS = {"/logout": {}, "/tokens": {"name": "x"}, "/tokens/1/revoke": {},
          "/settings/section/smtp": {"smtp.host": "x"}, "/settings/section/smtp/reset": {},
          "/settings/windows": {"country": "BE", "day_mon": "1"},
          "/settings/windows/BE/remove": {}, "/settings/prices": {"country": "FR", "price": "2"},
-         "/settings/prices/FR/remove": {}, "/settings/smtp/test": {}}
+         "/settings/prices/FR/remove": {}, "/settings/smtp/test": {},
+         "/stats/share": {"addresses": "boss@example.com"}}
 
 
 def test_every_form_of_the_pages_is_in_the_csrf_test() -> None:

@@ -123,3 +123,94 @@ def test_the_statistics_pages_need_a_login(site) -> None:
     for path in ("/stats", "/stats.csv"):
         answer = client.get(path, follow_redirects=False)
         assert answer.status_code == 303 and answer.headers["location"].startswith("/login")
+
+
+def pdf_text(data: bytes) -> str:
+    """The text of a PDF, read back with pypdf (what a reader of the file sees)."""
+    from pypdf import PdfReader
+    return " ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_the_pdf_and_the_print_layout_hold_the_ranges_figures(site) -> None:
+    sent_campaign(site.smscope.db)
+    first, last = date(2026, 10, 20), date(2026, 11, 30)
+    client, _ = signed_in(site, "reader@example.com")
+    query = {"from": first.isoformat(), "to": last.isoformat(), "by": "week"}
+    page = client.get("/stats", params=query).text
+    for link in ("/stats.csv?", "/stats.pdf?", "/stats/print?"):
+        assert f'href="{link}from={first}&amp;to={last}&amp;by=week"' in page, link
+    doc = document(site, first, last, "week")
+    answer = client.get("/stats.pdf", params=query)
+    assert answer.status_code == 200 and answer.content.startswith(b"%PDF")
+    assert answer.headers["content-type"] == "application/pdf"
+    assert (f'filename="stats-{first}-{last}-by-week.pdf"'
+            in answer.headers["content-disposition"])
+    text = pdf_text(answer.content)
+    assert f"SMS statistics, {first} to {last}" in text
+    assert f"{doc['totals']['recipients']:,}" in text
+    assert all(period["period"] in text for period in doc["periods"])
+    printed = client.get("/stats/print", params=query)
+    assert printed.status_code == 200 and "default-src 'none'" in printed.headers[
+        "content-security-policy"]
+    assert "<svg" in printed.text and 'id="by-country"' in printed.text
+    for row in doc["by_country"]:
+        assert f"<td>{row['country']}</td>" in printed.text
+    assert FORMULAS["receipt_rate"] in html.unescape(printed.text)
+
+
+@pytest.mark.parametrize("path", ["/stats.pdf", "/stats/print"])
+def test_an_export_of_a_wrong_range_is_a_400_page(site, path) -> None:
+    client, _ = signed_in(site, "reader@example.com")
+    answer = client.get(path, params={"from": "2026-11-30", "to": "2026-11-01"})
+    assert answer.status_code == 400 and "cannot be exported" in answer.text
+    assert "swap them" in answer.text
+
+
+def test_sharing_the_statistics_mails_their_pdf(site, tmp_path, monkeypatch) -> None:
+    from tests.reports.test_share import smtp_server
+    from tests.web.test_campaign_pages import with_smtp
+    monkeypatch.chdir(tmp_path)
+    sent_campaign(site.smscope.db)
+    reader, _ = signed_in(site, "reader@example.com")
+    assert 'id="share"' not in reader.get("/stats").text  # read-only: no share form
+    client, csrf = signed_in(site, "member@example.com")
+    assert "No mail server is configured" in client.get("/stats").text
+    query = {"from": "2026-10-20", "to": "2026-11-30", "by": "month"}
+    with smtp_server() as (mailbox, port):
+        with_smtp(site, port)
+        page = client.get("/stats", params=query).text
+        assert 'action="/stats/share"' in page and 'name="by" value="month"' in page
+        answer = client.post("/stats/share", data={
+            "csrf_token": csrf, **query, "addresses": "boss@example.com; nobody@example.com"})
+    assert answer.status_code == 200 and "Report sent to boss@example.com" in answer.text
+    assert "nobody@example.com" in answer.text and "550" in answer.text
+    assert 'name="by" value="month"' in answer.text  # back on the same range
+    [saved] = (tmp_path / "reports").glob("stats-2026-10-20-2026-11-30-by-month-*.pdf")
+    assert saved.name in answer.text
+    [(_, to, message)] = mailbox.received
+    assert to == ["boss@example.com"]
+    assert message["Subject"] == "SMS statistics, 2026-10-20 to 2026-11-30"
+    [attached] = [part for part in message.iter_attachments()]
+    assert attached.get_filename() == "stats-2026-10-20-2026-11-30-by-month.pdf"
+    assert attached.get_content() == saved.read_bytes()
+    body = message.get_body(("plain",)).get_content()
+    totals = document(site, date(2026, 10, 20), date(2026, 11, 30), "month")["totals"]
+    assert f"{totals['recipients']:,} recipients" in body
+
+
+def test_sharing_the_statistics_needs_a_writer_and_the_csrf_token(site) -> None:
+    reader, csrf = signed_in(site, "reader@example.com")
+    refused = reader.post("/stats/share", data={"csrf_token": csrf,
+                                                "addresses": "boss@example.com"})
+    assert refused.status_code == 403
+    member, _ = signed_in(site, "member@example.com")
+    forged = member.post("/stats/share", data={"csrf_token": "wrong",
+                                               "addresses": "boss@example.com"})
+    assert forged.status_code == 403 and "reload the page" in forged.text
+    client, good = signed_in(site, "member@example.com")
+    bad = client.post("/stats/share", data={"csrf_token": good,
+                                            "addresses": "not an address"})
+    assert bad.status_code == 200 and "is not an email address" in bad.text
+    wrong = client.post("/stats/share", data={"csrf_token": good, "from": "2026-13-01",
+                                              "addresses": "boss@example.com"})
+    assert wrong.status_code == 400 and "cannot be exported" in wrong.text

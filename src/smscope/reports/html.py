@@ -48,7 +48,7 @@ from smscope.reports.recipients import iter_recipients
 
 __all__ = ["FRAGMENTS", "ROW_LIMIT", "environment", "listing_header", "listing_line",
            "render_fragment", "render_report_css", "render_report_html",
-           "render_report_page"]
+           "render_report_page", "render_stats_page"]
 
 #: the most recipients a printed report or PDF lists (CONTRACTS §11); the CSV export
 #: has every one
@@ -194,3 +194,12 @@ def render_report_html(session: Session, campaign_id: int, *, zone: ZoneInfo,
     report = campaign_report(session, campaign_id)
     return render_report_page(report, iter_recipients(session, campaign_id), zone=zone,
                               row_limit=row_limit, generated_at=generated_at)
+
+
+def render_stats_page(stats: Mapping[str, Any], *, zone: ZoneInfo,
+                      generated_at: datetime | None = None) -> str:
+    """Statistics over a date range (:func:`smscope.reports.stats.statistics`) as one
+    HTML page, for printing and for the PDF: the totals with each rate's formula, the
+    periods with their chart, per country, sender and connector."""
+    return environment().get_template("stats_report.html").render(
+        stats=stats, zone=zone, generated_at=generated_at or utcnow())

@@ -27,11 +27,11 @@ from sqlalchemy.orm import Session
 
 from smscope.errors import OutputFileError
 from smscope.reports.campaign import campaign_report
-from smscope.reports.html import ROW_LIMIT, render_report_page
+from smscope.reports.html import ROW_LIMIT, render_report_page, render_stats_page
 from smscope.reports.recipients import iter_recipients
 
-__all__ = ["ROW_LIMIT", "ReportPdf", "pdf_from_report", "render_report_pdf",
-           "write_report_pdf"]
+__all__ = ["ROW_LIMIT", "ReportPdf", "pdf_from_report", "pdf_from_stats",
+           "render_report_pdf", "write_report_pdf"]
 
 
 @dataclass(frozen=True)
@@ -79,15 +79,31 @@ def pdf_from_report(report: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]
                     generated_at: datetime | None = None) -> ReportPdf:
     """The PDF of a report from its data: ``report`` from
     :func:`~smscope.reports.campaign.campaign_report` and its first recipients' rows."""
-    import weasyprint
-
     page = render_report_page(report, rows, zone=zone, row_limit=row_limit,
                               generated_at=generated_at)
+    data, pages = _pdf_of(page)
+    return ReportPdf(data=data, pages=pages, recipients=report["recipients"],
+                     listed=min(len(rows), row_limit))
+
+
+def pdf_from_stats(stats: Mapping[str, Any], *, zone: ZoneInfo,
+                   generated_at: datetime | None = None) -> ReportPdf:
+    """Statistics over a date range (:func:`smscope.reports.stats.statistics`) as a
+    PDF: the print page of :func:`~smscope.reports.html.render_stats_page`. It lists
+    no recipient: ``recipients`` and ``listed`` are the range's message count."""
+    data, pages = _pdf_of(render_stats_page(stats, zone=zone, generated_at=generated_at))
+    total = int(stats["totals"]["recipients"])
+    return ReportPdf(data=data, pages=pages, recipients=total, listed=total)
+
+
+def _pdf_of(page: str) -> tuple[bytes, int]:
+    """An HTML page laid out by WeasyPrint: the PDF's bytes and its page count."""
+    import weasyprint
+
     # only data: URLs (there are none today): rendering never reaches the network
     fetcher = weasyprint.URLFetcher(allowed_protocols={"data"})
     document = weasyprint.HTML(string=page, url_fetcher=fetcher).render()
-    return ReportPdf(data=document.write_pdf(), pages=len(document.pages),
-                     recipients=report["recipients"], listed=min(len(rows), row_limit))
+    return document.write_pdf(), len(document.pages)
 
 
 def render_report_pdf(session: Session, campaign_id: int, *, zone: ZoneInfo,

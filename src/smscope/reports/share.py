@@ -13,7 +13,7 @@ from __future__ import annotations
 import smtplib
 import socket
 import ssl
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
@@ -32,11 +32,11 @@ from smscope.db.types import utcnow
 from smscope.errors import ConfigError, MailError, UsageError
 from smscope.reports.campaign import campaign_report
 from smscope.reports.html import ROW_LIMIT, environment
-from smscope.reports.pdf import ReportPdf, pdf_from_report
+from smscope.reports.pdf import ReportPdf, pdf_from_report, pdf_from_stats
 from smscope.reports.recipients import iter_recipients
 
 __all__ = ["DEFAULT_DIRECTORY", "ShareResult", "check_addresses", "send_test_email",
-           "share_report"]
+           "share_report", "share_statistics"]
 
 #: where shared PDFs are kept when the caller names no folder (relative to the working
 #: directory)
@@ -95,10 +95,7 @@ def share_report(session: Session, campaign_id: int, recipients: Sequence[str], 
     is refused. Recipients refused among others are returned in ``refused``.
     """
     addresses = check_addresses(recipients)
-    smtp = config.smtp
-    if not smtp.host:
-        raise ConfigError("no SMTP server is configured; set host in the [smtp] section "
-                          "of smscope.toml (or SMSCOPE_SMTP_HOST) to share reports by email")
+    smtp = _smtp_of(config)
     zone = zone or config.zone
     now = now or utcnow()
     report = campaign_report(session, campaign_id)
@@ -106,37 +103,73 @@ def share_report(session: Session, campaign_id: int, recipients: Sequence[str], 
     name = f"campaign-{campaign_id}-report-{now.astimezone(zone):%Y%m%d-%H%M%S}.pdf"
     pdf = pdf_from_report(report, rows, zone=zone, generated_at=now).save(
         Path(directory if directory is not None else DEFAULT_DIRECTORY) / name)
-    assert pdf.path is not None
-    message = _message(report, pdf, addresses, smtp, zone=zone, now=now)
-    refused = _send(message, addresses, smtp, saved=pdf.path, context=ssl_context,
-                    timeout=timeout)
-    sent_to = tuple(a for a in addresses if a not in refused)
-    record(session, campaign_id, "shared",
-           f"report shared by email with {', '.join(sent_to)}", actor=actor,
-           to=list(sent_to), file=str(pdf.path), pages=pdf.pages)
-    return ShareResult(pdf=pdf.path, pages=pdf.pages, sent_to=sent_to, refused=refused,
-                       message_id=str(message["Message-ID"]))
-
-
-def _message(report: dict[str, Any], pdf: ReportPdf, addresses: list[str],
-             smtp: SMTPConfig, *, zone: ZoneInfo, now: datetime) -> EmailMessage:
-    """One message: the figures as text and HTML, the PDF attached."""
-    env = environment()
+    subject = f"SMS campaign report: {report['name']}"
     context = {"report": report, "zone": zone, "pages": pdf.pages, "listed": pdf.listed}
+    result = _deliver(pdf, addresses, smtp, subject=subject, template="share_email",
+                      context=context, attachment=f"campaign-{report['id']}-report.pdf",
+                      now=now, ssl_context=ssl_context, timeout=timeout)
+    record(session, campaign_id, "shared",
+           f"report shared by email with {', '.join(result.sent_to)}", actor=actor,
+           to=list(result.sent_to), file=str(result.pdf), pages=pdf.pages)
+    return result
+
+
+def share_statistics(stats: Mapping[str, Any], recipients: Sequence[str], *,
+                     config: Config, zone: ZoneInfo | None = None,
+                     directory: str | Path | None = None,
+                     ssl_context: ssl.SSLContext | None = None, timeout: float = 30.0,
+                     now: datetime | None = None) -> ShareResult:
+    """Email statistics over a date range (a :func:`smscope.reports.stats.statistics`
+    document) as a PDF to ``recipients``, as :func:`share_report` does a campaign's:
+    the PDF is saved first (``stats-<from>-<to>-by-<period>-<local time>.pdf``), the
+    same errors are raised. No timeline records it: it belongs to no campaign."""
+    addresses = check_addresses(recipients)
+    smtp = _smtp_of(config)
+    zone = zone or config.zone
+    now = now or utcnow()
+    label = f"stats-{stats['from']}-{stats['to']}-by-{stats['by']}"
+    pdf = pdf_from_stats(stats, zone=zone, generated_at=now).save(
+        Path(directory if directory is not None else DEFAULT_DIRECTORY)
+        / f"{label}-{now.astimezone(zone):%Y%m%d-%H%M%S}.pdf")
+    subject = f"SMS statistics, {stats['from']} to {stats['to']}"
+    return _deliver(pdf, addresses, smtp, subject=subject, template="stats_email",
+                    context={"stats": stats, "zone": zone, "pages": pdf.pages},
+                    attachment=f"{label}.pdf", now=now, ssl_context=ssl_context,
+                    timeout=timeout)
+
+
+def _smtp_of(config: Config) -> SMTPConfig:
+    if not config.smtp.host:
+        raise ConfigError("no SMTP server is configured; set host in the [smtp] section "
+                          "of smscope.toml (or SMSCOPE_SMTP_HOST) to share reports by email")
+    return config.smtp
+
+
+def _deliver(pdf: ReportPdf, addresses: list[str], smtp: SMTPConfig, *, subject: str,
+             template: str, context: dict[str, Any], attachment: str, now: datetime,
+             ssl_context: ssl.SSLContext | None, timeout: float) -> ShareResult:
+    """Send one message to ``addresses``: ``template``'s ``.txt`` and ``.html`` bodies
+    rendered with ``context``, the saved ``pdf`` attached as ``attachment``."""
+    assert pdf.path is not None
+    env = environment()
     message = EmailMessage()
     # a campaign's name is user input: no line break may reach a header
-    message["Subject"] = " ".join(f"SMS campaign report: {report['name']}".split())
+    message["Subject"] = " ".join(subject.split())
     message["From"] = smtp.from_
     message["To"] = ", ".join(addresses)
     message["Date"] = format_datetime(now)
     domain = parseaddr(smtp.from_)[1].rpartition("@")[2] or "localhost"
     message["Message-ID"] = make_msgid("smscope-report", domain=domain)
-    message.set_content(env.get_template("share_email.txt").render(**context))
-    message.add_alternative(env.get_template("share_email.html").render(**context),
+    message.set_content(env.get_template(f"{template}.txt").render(**context))
+    message.add_alternative(env.get_template(f"{template}.html").render(**context),
                             subtype="html")
     message.add_attachment(pdf.data, maintype="application", subtype="pdf",
-                           filename=f"campaign-{report['id']}-report.pdf")
-    return message
+                           filename=attachment)
+    refused = _send(message, addresses, smtp, saved=pdf.path, context=ssl_context,
+                    timeout=timeout)
+    return ShareResult(pdf=pdf.path, pages=pdf.pages,
+                       sent_to=tuple(a for a in addresses if a not in refused),
+                       refused=refused, message_id=str(message["Message-ID"]))
 
 
 def send_test_email(config: Config, to: str, *, ssl_context: ssl.SSLContext | None = None,
@@ -145,9 +178,7 @@ def send_test_email(config: Config, to: str, *, ssl_context: ssl.SSLContext | No
     settings page's button); returns the address it went to. Raises
     :class:`~smscope.errors.MailError` with what went wrong, as :func:`share_report`."""
     [address] = check_addresses([to])
-    smtp = config.smtp
-    if not smtp.host:
-        raise ConfigError("no SMTP server is configured; set its host first")
+    smtp = _smtp_of(config)
     message = EmailMessage()
     message["Subject"] = "smscope: test e-mail"
     message["From"] = smtp.from_

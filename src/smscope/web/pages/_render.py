@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
 from fastapi import Request
@@ -21,6 +21,9 @@ from smscope import __version__
 from smscope.output import credits_text, local_time
 from smscope.reports.figures import FORMULAS
 from smscope.web.auth import smscope_of
+
+if TYPE_CHECKING:
+    from smscope.reports.share import ShareResult
 
 __all__ = ["redirect", "render"]
 
@@ -34,6 +37,34 @@ PAGE_HEADERS = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
+#: a report's print page: its stylesheet and its charts are inline, and nothing else
+PRINT_HEADERS = {
+    **PAGE_HEADERS,
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+                               "img-src data:; frame-ancestors 'none'; form-action 'none'; "
+                               "base-uri 'none'",
+}
+
+
+def addresses_of(raw: str) -> list[str]:
+    """The addresses a share form names: separated by commas, semicolons or lines."""
+    raw = raw[:5000]
+    return [a for a in raw.replace(";", ",").replace("\n", ",").split(",") if a.strip()]
+
+
+def shared_text(result: ShareResult) -> str:
+    """The flash message after a share: where it went, the PDF kept, who refused it."""
+    text = f"Report sent to {', '.join(result.sent_to)} (PDF saved as {result.pdf})."
+    if result.refused:
+        text += " Refused by the mail server: " + "; ".join(
+            f"{a} ({why})" for a, why in result.refused.items())
+    # the flash travels in a cookie: a long list of refusals is cut short
+    return text[:1500]
+
+
+def attachment(name: str) -> dict[str, str]:
+    """The headers of a download named ``name``."""
+    return {**PAGE_HEADERS, "Content-Disposition": f'attachment; filename="{name}"'}
 
 _env = Environment(loader=PackageLoader("smscope.web", "templates"),
                    autoescape=select_autoescape(default=True), undefined=StrictUndefined,

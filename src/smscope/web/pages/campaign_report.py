@@ -49,7 +49,14 @@ from smscope.reports.recipients import (
 )
 from smscope.statuses import Category, Status
 from smscope.web.auth import Login, signed_in, smscope_of, writer_form
-from smscope.web.pages._render import PAGE_HEADERS, redirect, render
+from smscope.web.pages._render import (
+    PRINT_HEADERS,
+    addresses_of,
+    attachment,
+    redirect,
+    render,
+    shared_text,
+)
 from smscope.web.pages.campaigns import actor_of, campaign_id_of
 
 __all__ = ["live_figures", "router"]
@@ -297,11 +304,6 @@ def _stream_recipients(request: Request, campaign_id: int, status: str | None,
         pipe.closed.set()
 
 
-def _attachment(name: str) -> dict[str, str]:
-    return {"Content-Disposition": f'attachment; filename="{name}"',
-            "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
-
-
 @router.get("/campaigns/{campaign_id}/recipients.csv", include_in_schema=False)
 def recipients_csv(request: Request, campaign_id: str,
                    login: Login = Depends(signed_in)) -> Response:
@@ -317,7 +319,7 @@ def recipients_csv(request: Request, campaign_id: str,
     return StreamingResponse(
         _stream_recipients(request, number, status, search),
         media_type="text/csv; charset=utf-8",
-        headers=_attachment(f"campaign-{number}-recipients.csv"))
+        headers=attachment(f"campaign-{number}-recipients.csv"))
 
 
 @router.get("/campaigns/{campaign_id}/statistics.csv", include_in_schema=False)
@@ -338,7 +340,7 @@ def statistics_csv(request: Request, campaign_id: str,
     out = _Text()
     write_statistics_csv(out, report)  # type: ignore[arg-type]
     return Response("\ufeff" + "".join(out.parts), media_type="text/csv; charset=utf-8",
-                    headers=_attachment(f"campaign-{number}-statistics.csv"))
+                    headers=attachment(f"campaign-{number}-statistics.csv"))
 
 
 @router.get("/campaigns/{campaign_id}/report.pdf", include_in_schema=False)
@@ -349,7 +351,7 @@ def report_pdf(request: Request, campaign_id: str,
     with smscope.db.session() as session:
         pdf = render_report_pdf(session, number, zone=smscope.config.zone)
     return Response(pdf.data, media_type="application/pdf",
-                    headers=_attachment(f"campaign-{number}-report.pdf"))
+                    headers=attachment(f"campaign-{number}-report.pdf"))
 
 
 @router.get("/campaigns/{campaign_id}/print", include_in_schema=False)
@@ -361,11 +363,7 @@ def print_layout(request: Request, campaign_id: str,
     smscope = smscope_of(request)
     with smscope.db.session() as session:
         html = render_report_html(session, number, zone=smscope.config.zone)
-    # the report page carries its stylesheet inline, and nothing else
-    headers = {**PAGE_HEADERS, "Content-Security-Policy":
-               "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
-               "frame-ancestors 'none'; form-action 'none'; base-uri 'none'"}
-    return HTMLResponse(html, headers=headers)
+    return HTMLResponse(html, headers=PRINT_HEADERS)
 
 
 @router.post("/campaigns/{campaign_id}/share", include_in_schema=False)
@@ -373,8 +371,7 @@ async def share_by_email(request: Request, campaign_id: str,
                          login: Login = Depends(writer_form)) -> Response:
     number = campaign_id_of(campaign_id)
     data = await request.form()
-    raw = str(data.get("addresses", ""))[:5000]
-    addresses = [a for a in raw.replace(";", ",").replace("\n", ",").split(",") if a.strip()]
+    addresses = addresses_of(str(data.get("addresses", "")))
     smscope = smscope_of(request)
 
     def send() -> share.ShareResult:
@@ -389,9 +386,4 @@ async def share_by_email(request: Request, campaign_id: str,
         raise
     except SmscopeError as exc:
         return redirect(f"/campaigns/{number}#share", flash=("error", str(exc)[:1500]))
-    text = f"Report sent to {', '.join(result.sent_to)} (PDF saved as {result.pdf})."
-    if result.refused:
-        text += " Refused by the mail server: " + "; ".join(
-            f"{a} ({why})" for a, why in result.refused.items())
-    # the flash travels in a cookie: a long list of refusals is cut short
-    return redirect(f"/campaigns/{number}", flash=("success", text[:1500]))
+    return redirect(f"/campaigns/{number}", flash=("success", shared_text(result)))

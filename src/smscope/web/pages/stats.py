@@ -9,6 +9,7 @@ said next to it (a 400 page, never FastAPI's JSON error).
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
@@ -18,16 +19,27 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from markupsafe import Markup
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 
-from smscope.errors import UsageError
+from smscope.db.types import utcnow
+from smscope.errors import SmscopeError, UsageError
 from smscope.reports.charts import periods_chart
 from smscope.reports.days import day_bounds, parse_day
 from smscope.reports.exports import write_periods_csv
+from smscope.reports.html import render_stats_page
 from smscope.reports.labels import CATEGORY_LABELS, STATS_CATEGORY
+from smscope.reports.pdf import pdf_from_stats
+from smscope.reports.share import share_statistics
 from smscope.reports.stats import GROUPINGS, MAX_DAYS, ensure_days, statistics
-from smscope.web.auth import Login, signed_in, smscope_of
-from smscope.web.pages._render import PAGE_HEADERS, render
+from smscope.web.auth import Login, signed_in, smscope_of, writer_form
+from smscope.web.pages._render import (
+    PRINT_HEADERS,
+    addresses_of,
+    attachment,
+    redirect,
+    render,
+    shared_text,
+)
 
 __all__ = ["router"]
 
@@ -102,25 +114,75 @@ def stats_page(request: Request, login: Login = Depends(signed_in)) -> Response:
     stats = _document(request, asked)
     dates = {"from": stats["from"].isoformat(), "to": stats["to"].isoformat()}
     context.update(stats=stats, chart=Markup(periods_chart(stats["periods"])),
+                   smtp=bool(smscope_of(request).config.smtp.host),
                    query=urlencode({**dates, "by": stats["by"]}),
                    by_links={by: urlencode({**dates, "by": by}) for by in GROUPINGS})
     return render(request, "stats.html", context)
 
 
-@router.get("/stats.csv", include_in_schema=False)
-def stats_csv(request: Request, login: Login = Depends(signed_in)) -> Response:
-    """The periods of the range as CSV (``smscope stats --csv``)."""
-    zone = smscope_of(request).config.zone
-    asked, errors = read_form(_form(request), zone)
+def _exported(request: Request, form: Mapping[str, str]) -> dict[str, Any] | Response:
+    """The statistics document an export asks for, or the 400 page of its wrong fields."""
+    asked, errors = read_form(form, smscope_of(request).config.zone)
     if errors:
         from smscope.web.pages import error_page
         return error_page(request, 400, "These statistics cannot be exported: "
                           + " ".join(errors.values()) + " Fix it on the statistics page.")
-    stats = _document(request, asked)
+    return _document(request, asked)
+
+
+def _name(stats: Mapping[str, Any]) -> str:
+    return f"stats-{stats['from']}-{stats['to']}-by-{stats['by']}"
+
+
+@router.get("/stats.csv", include_in_schema=False)
+def stats_csv(request: Request, login: Login = Depends(signed_in)) -> Response:
+    """The periods of the range as CSV (``smscope stats --csv``)."""
+    stats = _exported(request, _form(request))
+    if isinstance(stats, Response):
+        return stats
     buffer = io.StringIO()
     buffer.write("\ufeff")
     write_periods_csv(buffer, stats)
-    name = f"stats-{stats['from']}-{stats['to']}-by-{stats['by']}.csv"
     return Response(buffer.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={**PAGE_HEADERS,
-                             "Content-Disposition": f'attachment; filename="{name}"'})
+                    headers=attachment(f"{_name(stats)}.csv"))
+
+
+@router.get("/stats.pdf", include_in_schema=False)
+def stats_pdf(request: Request, login: Login = Depends(signed_in)) -> Response:
+    """The range's statistics as a PDF (``smscope stats --pdf``): totals, periods with
+    their chart, per country, sender and connector."""
+    stats = _exported(request, _form(request))
+    if isinstance(stats, Response):
+        return stats
+    pdf = pdf_from_stats(stats, zone=smscope_of(request).config.zone)
+    return Response(pdf.data, media_type="application/pdf",
+                    headers=attachment(f"{_name(stats)}.pdf"))
+
+
+@router.get("/stats/print", include_in_schema=False)
+def stats_print(request: Request, login: Login = Depends(signed_in)) -> Response:
+    """The statistics as the PDF lays them out, to print from the browser."""
+    stats = _exported(request, _form(request))
+    if isinstance(stats, Response):
+        return stats
+    return HTMLResponse(render_stats_page(stats, zone=smscope_of(request).config.zone),
+                        headers=PRINT_HEADERS)
+
+
+@router.post("/stats/share", include_in_schema=False)
+async def stats_share(request: Request, login: Login = Depends(writer_form)) -> Response:
+    """E-mail the range's statistics as a PDF; back to the same range with the outcome."""
+    data = await request.form()
+    form = {name: str(data.get(name, ""))[:40] for name in ("from", "to", "by")}
+    back = "/stats?" + urlencode({k: v for k, v in form.items() if v.strip()})
+    stats = _exported(request, form)
+    if isinstance(stats, Response):
+        return stats
+    smscope = smscope_of(request)
+    try:
+        result = await asyncio.to_thread(
+            share_statistics, stats, addresses_of(str(data.get("addresses", ""))),
+            config=smscope.config, now=utcnow())
+    except SmscopeError as exc:
+        return redirect(back + "#share", flash=("error", str(exc)[:1500]))
+    return redirect(back, flash=("success", shared_text(result)))
