@@ -7,12 +7,11 @@ import json
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 
-from tests.e2e.processes import environment, free_port, start, stop
+from tests.e2e.processes import environment, serve, stop
 
 
 def cli(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -28,19 +27,8 @@ def test_a_user_made_on_the_command_line_logs_in_and_calls_the_api(tmp_path: Pat
     token = cli(env, "tokens", "create", "ops@example.com", "--json")
     assert token.returncode == 0, token.stderr
     value = json.loads(token.stdout)["token"]
-    port = free_port()
-    process = start("serve", "--port", str(port), env=env, log=tmp_path / "serve.log")
-    base = f"http://127.0.0.1:{port}"
+    process, base = serve(env, tmp_path / "serve.log")
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                httpx.get(f"{base}/login", timeout=2)
-                break
-            except httpx.TransportError:
-                assert process.poll() is None, (tmp_path / "serve.log").read_text()
-                assert time.monotonic() < deadline
-                time.sleep(0.1)
         with httpx.Client(base_url=base, timeout=10) as browser:
             form = browser.get("/login").text
             csrf = re.search(r'name="csrf_token" value="([^"]+)"', form).group(1)
