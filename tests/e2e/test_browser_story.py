@@ -264,6 +264,11 @@ def send_and_watch(tab: Tab, campaign_id: int) -> None:
     see(page.locator("#live-delivered_share"), "80.0%")
     see(page.locator("#campaign-state"), "completed")
     see_in(page.locator("#live-note"), "final")  # the stream's end, told in place
+    # the actions rendered for a sending campaign no longer fit a completed one
+    from playwright.sync_api import expect
+    expect(page.locator("#pause")).to_be_hidden()
+    expect(page.locator("#test-send")).to_be_hidden()
+    see_in(page.locator("#actions-stale"), "now completed")
     assert navigations == [] and page.evaluate("window.notReloaded") is True
 
 

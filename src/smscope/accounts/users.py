@@ -7,6 +7,7 @@ Roles: ``admin`` (everything, users included), ``member`` (everything but users)
 
 from __future__ import annotations
 
+import functools
 import secrets
 from datetime import datetime
 from typing import Any
@@ -30,9 +31,15 @@ ROLES = ("admin", "member", "readonly")
 WRITERS = ("admin", "member")
 
 _hasher = PasswordHasher()
-#: verified when the account does not exist, so that a wrong address takes as long to
-#: refuse as a wrong password (timing does not tell which accounts exist)
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified when the account does not exist, so that a wrong address takes as long
+    to refuse as a wrong password (timing does not tell which accounts exist). Made at
+    the first login, not at import: hashing costs about 0.4 s, which every command of
+    the CLI would otherwise pay."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 def normalize_email(email: str) -> str:
@@ -136,7 +143,7 @@ def authenticate(session: Session, email: str, password: str, *, now: datetime) 
     wrong). Records the login time on success."""
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
-        verify_password(_DUMMY_HASH, password)
+        verify_password(_dummy_hash(), password)
         return None
     if not verify_password(user.password_hash, password) or not user.is_active:
         return None

@@ -28,7 +28,23 @@
       state.className = "state state-" + data.state;
     }
     if (note) { note.textContent = data.state === "sending" ? "updated live while it sends" : "as of now"; }
+    staleActions(data.state);
   });
+
+  // The actions were rendered for the state the page loaded in: once the campaign is
+  // in another one (completed, suspended, paused elsewhere), they no longer fit — hide
+  // them and offer a reload, which renders the right ones.
+  var card = document.getElementById("actions-card");
+  function staleActions(now) {
+    if (!card || card.getAttribute("data-rendered-state") === now) { return; }
+    var parts = card.querySelectorAll(".actions, .test-send");
+    for (var i = 0; i < parts.length; i++) { parts[i].hidden = true; parts[i].style.display = "none"; }
+    var stale = document.getElementById("actions-stale");
+    if (stale) {
+      stale.querySelector("[data-stale-state]").textContent = now;
+      stale.hidden = false;
+    }
+  }
   source.addEventListener("end", function () {
     source.close();
     if (note) { note.textContent = "final — reload for the final charts"; }
