@@ -208,3 +208,24 @@ def test_stats_csv_writes_the_periods_with_their_rates(smscope: Any, tmp_path: A
     assert lines[1].endswith(",0,0.0000,0.0000,0.0000,0.0000,0.0000,0.0000,0.0000,0.0000")
     unwritable = smscope("stats", "--csv", str(tmp_path / "missing" / "x.csv"))
     assert unwritable.code == 1 and "cannot write" in unwritable.err
+
+
+def test_stats_pdf_writes_the_statistics_with_the_csv_or_alone(smscope: Any,
+                                                               tmp_path: Any) -> None:
+    from pypdf import PdfReader
+
+    pdf = tmp_path / "stats.pdf"
+    run = smscope("stats", "--from", "2026-11-01", "--to", "2026-11-30", "--by", "week",
+                  "--pdf", str(pdf), "--json")
+    assert run.code == 0, run.err
+    assert run.json() == {"file": str(pdf), "pages": len(PdfReader(pdf).pages)}
+    text = " ".join(page.extract_text() for page in PdfReader(pdf).pages)
+    assert "SMS statistics, 2026-11-01 to 2026-11-30" in text and "2026-W48" in text
+    both = smscope("stats", "--from", "2026-11-01", "--to", "2026-11-30", "--pdf",
+                   str(pdf), "--csv", str(tmp_path / "p.csv"), "--json")
+    assert both.code == 0, both.err
+    assert set(both.json()) == {"csv", "pdf"} and both.json()["csv"]["rows"] == 30
+    told = smscope("stats", "--pdf", str(pdf))
+    assert told.code == 0 and f"statistics written to {pdf}" in told.out.replace("\n", "")
+    unwritable = smscope("stats", "--pdf", str(pdf / "under-a-file.pdf"))
+    assert unwritable.code == 1 and "cannot write the PDF" in unwritable.err
