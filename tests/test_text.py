@@ -482,7 +482,8 @@ def test_render_is_correct_when_the_same_template_is_reused() -> None:
 @pytest.mark.parametrize(
     ("template", "expected"),
     [
-        ("Hi {first_name", r"'\{' at character 4 is never closed"),
+        ("Hi {first_name", r"'\{' at character 4 is never closed: end the placeholder "
+                           r"with '\}' or write '\{\{' for a literal '\{'$"),
         ("Hi }", r"'\}' at character 4 has no matching '\{': write '\}\}'"),
         ("a {} b", r"empty placeholder \{\} at character 3"),
         ("{ }", r"empty placeholder \{ \} at character 1"),

@@ -342,7 +342,7 @@ def _malformed(template: str, pos: int) -> TemplateError:
     if close == -1:
         return TemplateError(
             f"'{{' at {where} is never closed: end the placeholder with '}}' "
-            "or write '{{{{' for a literal '{{'"
+            "or write '{{' for a literal '{'"
         )
     nested = template.find("{", pos + 1, close)
     return TemplateError(
