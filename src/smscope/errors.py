@@ -71,6 +71,11 @@ class ImportOptionError(ImportFileError, UsageError):
     """An import option that cannot work with this file (``--map``, ``--delimiter``…)."""
 
 
+class ImportStoppedError(SmscopeError):
+    """An import stopped before its end (the web server stopped): the chunks committed
+    so far are kept, and the message says how to finish it."""
+
+
 class OutputFileError(SmscopeError):
     """A file smscope was asked to write cannot be written."""
 

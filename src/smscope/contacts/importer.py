@@ -45,6 +45,7 @@ from smscope.db.types import utcnow
 from smscope.errors import (
     ImportFileError,
     ImportOptionError,
+    ImportStoppedError,
     InvalidNumberError,
     NotFoundError,
 )
@@ -492,9 +493,10 @@ def _run(db: Database, source: CsvSource, columns: ColumnMapping,
             if progress:
                 progress(source.bytes_read, source.size)
     except BaseException as exc:
+        error = str(exc) if isinstance(exc, ImportStoppedError) else f"stopped: {exc!r}"
         with db.transaction() as session:
             session.execute(update(Import).where(Import.id == result.import_id).values(
-                state="failed", error=f"stopped: {exc!r}"[:2000], finished_at=utcnow()))
+                state="failed", error=error[:2000], finished_at=utcnow()))
         raise
     if progress:
         progress(source.size, source.size)

@@ -68,8 +68,19 @@ def serve(app: Any, sock: socket.socket, *, access_log: bool = False) -> None:
     try:
         _server(app, sock, access_log=access_log).run(sockets=[sock])
     finally:
+        _stop_imports()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+def _stop_imports() -> None:
+    """Imports running on this server's threads record where they stopped (their
+    threads would otherwise die with the process, leaving them ``running``)."""
+    from smscope.web.uploads import stop_imports
+
+    if stopped := stop_imports():
+        log.warning("%d import(s) stopped with the server: import the file again to "
+                    "finish", stopped)
 
 
 class BackgroundServer:
@@ -100,6 +111,7 @@ class BackgroundServer:
     def stop(self) -> None:
         self.server.should_exit = True
         self._thread.join(timeout=10)
+        _stop_imports()
         with contextlib.suppress(OSError):
             self.sock.close()
 

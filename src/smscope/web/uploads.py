@@ -7,6 +7,11 @@ contacts import``), records the import and answers; a thread of its own reads th
 rows, writing its progress to the ``imports`` row, which the import's page and
 ``GET /api/v1/imports/{id}`` read. The thread opens its own sessions (the Database is
 shared, sessions are not); the temporary file is removed when it ends.
+
+When the server stops, the imports still running stop between two chunks (what is
+committed stays) and are recorded ``failed`` with a message saying how many rows were
+read and that importing the same file again finishes the job: a contact already
+imported is updated, not duplicated.
 """
 
 from __future__ import annotations
@@ -21,8 +26,10 @@ from typing import IO
 
 from smscope.contacts import StartedImport, start_import
 from smscope.db import Database
+from smscope.errors import ImportStoppedError
 
-__all__ = ["MAX_UPLOAD", "TooLarge", "import_in_background", "save_upload"]
+__all__ = ["MAX_UPLOAD", "TooLarge", "import_in_background", "save_upload",
+           "stop_imports"]
 
 log = logging.getLogger(__name__)
 
@@ -94,19 +101,52 @@ def start(db: Database, path: Path, list_name: str, *, filename: str,
         raise
 
 
+#: the imports running on this process's threads, each with the event that stops it
+_running: dict[threading.Thread, threading.Event] = {}
+_running_lock = threading.Lock()
+
+
 def import_in_background(started: StartedImport, path: Path) -> threading.Thread:
     """Read the rows on a thread; the import's row tells how far it is."""
+    stop = threading.Event()
+
+    def stopping(done: int, size: int) -> None:
+        # called between two committed chunks: the place to stop without losing any
+        if stop.is_set():
+            share = f" ({done / size:.0%} of the file)" if size else ""
+            raise ImportStoppedError(
+                f"interrupted: the server stopped while importing{share}; the rows read "
+                "until then are imported. Import the same file again to finish: contacts "
+                "already imported are updated, not duplicated")
 
     def run() -> None:
         try:
-            started.run()
+            started.run(stopping)
+        except ImportStoppedError:
+            log.warning("import %s stopped with the server", started.import_id)
         except Exception:
             # recorded on the import as failed (with the error) by run() itself
             log.exception("import %s failed", started.import_id)
         finally:
             path.unlink(missing_ok=True)
+            with _running_lock:
+                _running.pop(threading.current_thread(), None)
 
     thread = threading.Thread(target=run, name=f"smscope-import-{started.import_id}",
                               daemon=True)
+    with _running_lock:
+        _running[thread] = stop
     thread.start()
     return thread
+
+
+def stop_imports(timeout: float = 30.0) -> int:
+    """Stop the imports running in the background (the server is stopping) and wait
+    for each to record where it stopped; how many were stopped."""
+    with _running_lock:
+        running = list(_running.items())
+    for _, stop in running:
+        stop.set()
+    for thread, _ in running:
+        thread.join(timeout)
+    return len(running)
