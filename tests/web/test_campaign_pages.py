@@ -479,3 +479,37 @@ def test_the_new_api_routes_refuse_malformed_bodies(site, engine, path, body, st
     assert answer.status_code == status, answer.text
     assert set(answer.json()) == {"error"}
     assert engine.messages(campaign_id) == []
+
+
+def test_single_messages_are_listed_apart_from_the_campaigns(any_site) -> None:
+    from smscope.campaigns import service
+    from smscope.pricing import PriceTable
+    from tests.campaigns.helpers import NOW
+
+    site = any_site
+    engine = Engine(site.smscope.db, config=site.smscope.config).setup(credits=100)
+    engine.contacts("clients", [{"number": number(1)}])
+    campaign_id = engine.campaign(lists=["clients"], name="Soldes", send=False)
+    with site.smscope.db.transaction() as session:
+        single = service.send_single(session, number(7), sender="SHOP", text="Your code",
+                                     config=engine.config, prices=PriceTable(), now=NOW,
+                                     connector="sim")
+        single_id = single.campaign_id
+    client, _ = signed_in(site, "member@example.com")
+
+    def listed(query: str = "") -> set[int]:
+        page = client.get(f"/campaigns{query}")
+        assert page.status_code == 200
+        return {int(i) for i in re.findall(r'<a href="/campaigns/(\d+)">', page.text)}
+
+    assert listed() == {campaign_id}
+    assert listed("?show=single") == {single_id}
+    assert listed("?show=all") == {campaign_id, single_id}
+    assert listed("?show=single&state=draft") == set()
+    assert 'id="no-campaigns">No single message is draft' in client.get(
+        "/campaigns?show=single&state=draft").text
+    dashboard = client.get("/").text
+    assert f'href="/campaigns/{campaign_id}"' in dashboard
+    assert f'href="/campaigns/{single_id}"' not in dashboard
+    bad = client.get("/campaigns?show=nonsense")
+    assert bad.status_code == 400 and "choose one of campaigns, single, all" in bad.text

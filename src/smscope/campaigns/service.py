@@ -489,6 +489,12 @@ def test_send(session: Session, campaign_id: int, numbers: Sequence[str], *,
     return ids
 
 
+def is_single_message() -> Any:
+    """SQL: the campaign is a single transactional message (:func:`send_single`), which
+    the campaign lists keep apart from real campaigns."""
+    return func.coalesce(Campaign.options["single"].as_boolean(), False)
+
+
 def send_single(session: Session, number: str, *, sender: str, text: str, config: Config,
                 prices: PriceTable, now: datetime, connector: str | None = None,
                 track_links: bool = True, actor: str = "cli") -> Message:

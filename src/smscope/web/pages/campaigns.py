@@ -58,6 +58,9 @@ def actor_of(login: Login) -> str:
 
 # -- the list ---------------------------------------------------------------------------
 
+#: what the list shows: campaigns, single messages (POST /api/v1/messages), or both
+SHOW = {"campaigns": "campaigns", "single": "single messages", "all": "both"}
+
 
 def _bad_request(request: Request, message: str) -> Response:
     from smscope.web.pages import error_page
@@ -65,15 +68,22 @@ def _bad_request(request: Request, message: str) -> Response:
 
 
 @router.get("/campaigns", include_in_schema=False)
-def campaigns(request: Request, state: str = "", before: str = "",
+def campaigns(request: Request, state: str = "", show: str = "campaigns", before: str = "",
               login: Login = Depends(signed_in)) -> Response:
     if state and state not in STATES:
         return _bad_request(request, f"There is no campaign state {state!r}; choose one "
                                      "of the list's filter.")
+    if show not in SHOW:
+        return _bad_request(request, f"There is no choice {show[:20]!r} of what to show; "
+                                     f"choose one of {', '.join(SHOW)}.")
     if before and not before.isdigit():
         return _bad_request(request, "This page address is damaged: go back to the first "
                                      "page of the campaigns.")
     query = select(Campaign).where(Campaign.type != "test")
+    if show != "all":
+        # single messages sent through the API are one-number campaigns: kept apart,
+        # or a few thousand of them would bury the campaigns
+        query = query.where(service.is_single_message() == (show == "single"))
     if state:
         query = query.where(Campaign.state == state)
     if before:
@@ -89,6 +99,7 @@ def campaigns(request: Request, state: str = "", before: str = "",
     more = len(rows) > PAGE_SIZE
     return render(request, "campaigns.html", {
         "campaigns": items, "state": state, "states": STATES, "anything": anything,
+        "show": show, "shows": SHOW,
         "next_before": items[-1]["id"] if more else None, "first_page": not before})
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from smscope.campaigns.counters import read_counters
+from smscope.campaigns.service import is_single_message
 from smscope.db.tables import Campaign
 from smscope.reports.figures import figures
 from smscope.reports.stats import ensure_days, statistics
@@ -28,8 +29,10 @@ RECENT = 10
 
 
 def recent_campaigns(session: Session, limit: int = RECENT) -> list[dict[str, Any]]:
-    """The newest campaigns with the figures of their report."""
-    rows = session.scalars(select(Campaign).where(Campaign.type != "test")
+    """The newest campaigns with the figures of their report (single messages, one-
+    number campaigns, are not campaigns here)."""
+    rows = session.scalars(select(Campaign).where(Campaign.type != "test",
+                                                  ~is_single_message())
                            .order_by(Campaign.id.desc()).limit(limit))
     return [{"id": c.id, "name": c.name, "state": c.state, "type": c.type,
              "created_at": c.created_at, **figures(read_counters(session, c.id))}
