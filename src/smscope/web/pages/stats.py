@@ -175,7 +175,8 @@ async def stats_share(request: Request, login: Login = Depends(writer_form)) -> 
     data = await request.form()
     form = {name: str(data.get(name, ""))[:40] for name in ("from", "to", "by")}
     back = "/stats?" + urlencode({k: v for k, v in form.items() if v.strip()})
-    stats = _exported(request, form)
+    # reading the statistics is database work: off the event loop, like the sending
+    stats = await asyncio.to_thread(_exported, request, form)
     if isinstance(stats, Response):
         return stats
     smscope = smscope_of(request)
