@@ -114,3 +114,38 @@ def test_kill_while_submitting_sends_nothing_twice_and_accounts_for_every_messag
     assert report["statuses"]["received"] + in_doubt == 2000 == report["recipients"]
     # every submit the simulator took is a message smscope knows it sent (or in doubt)
     assert report["sent"] <= own["submitted"] <= report["sent"] + in_doubt
+
+
+def test_a_worker_stopped_gracefully_leaves_no_message_in_doubt(tmp_path: Path) -> None:
+    """SIGTERM while submitting: the batch in hand is answered and recorded before the
+    worker exits, so no message is left in doubt (those would never be sent again and
+    end ``undefined``); a worker started later sends the rest, each number once."""
+    from sqlalchemy import func, select
+
+    from smscope.db.tables import Message
+
+    db = database(tmp_path)
+    env = environment(db.url)
+    simulator = SimulatorProcess(tmp_path, env, "--profile", "instant")
+    try:
+        campaign_id = prepare_campaign(db, simulator.port, 2000, window=50, rate=400)
+        first = start("worker", env=env, log=tmp_path / "worker1.log")
+        wait_until(db, campaign_id, lambda r: r["sent"] > 300, 60, [first])
+        assert stop(first) == 0, (tmp_path / "worker1.log").read_text()
+        with db.session() as session:
+            in_doubt = session.scalar(select(func.count()).select_from(Message)
+                                      .where(Message.in_doubt.is_(True)))
+            sent = session.scalar(select(func.count()).select_from(Message)
+                                  .where(Message.attempts > 0))
+        assert in_doubt == 0
+        assert simulator.snapshot()["submitted"] == sent < 2000  # stopped midway
+        second = start("worker", env=env, log=tmp_path / "worker2.log")
+        try:
+            report = wait_until(db, campaign_id, final, 90, [second])
+        finally:
+            stop(second)
+    finally:
+        own = simulator.finish()
+    assert own["submitted"] == own["distinct_numbers"] == 2000
+    assert report["statuses"]["undefined"] == 0
+    assert report["statuses"]["received"] == 2000 == report["recipients"] == report["sent"]

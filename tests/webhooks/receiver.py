@@ -73,6 +73,11 @@ def _handler(receiver: Receiver) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length)
+            if len(body) < length:
+                # the client went away mid-body (a worker stopping cancels its posts):
+                # not a request a server would act on; the sender posts it again
+                self.close_connection = True
+                return
             behaviour = receiver.behaviour
             with receiver.lock:
                 n = receiver.seen

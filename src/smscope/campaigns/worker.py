@@ -61,12 +61,15 @@ class Worker:
 
     def __init__(self, app: Smscope, *, campaign_id: int | None = None,
                  worker_id: str | None = None, poll: float = 0.2,
-                 housekeeping: float = 1.0, clock: Callable[[], datetime] = utcnow) -> None:
+                 housekeeping: float = 1.0, clock: Callable[[], datetime] = utcnow,
+                 drain: float = 30.0) -> None:
         self.app = app
         self.campaign_id = campaign_id
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
         self.poll = poll
         self.housekeeping_interval = housekeeping
+        #: seconds a stopping worker waits for the batches in hand to be recorded
+        self.drain = drain
         self.clock = clock
         self.sessions: dict[int, ConnectorSession] = {}
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="smscope-db")
@@ -75,6 +78,8 @@ class Worker:
         self.errors: list[str] = []
         self._checkpoints = False
         self._receipts_at = -1.0
+        #: set when the worker stops: dispatch takes no new batch
+        self._stopping = asyncio.Event()
 
     async def _in_db(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._db, fn, *args)
@@ -155,12 +160,18 @@ class Worker:
         except BaseException:
             await self.close()
             raise
-        tasks = [asyncio.create_task(self._dispatch(s)) for s in self.sessions.values()]
-        tasks.append(asyncio.create_task(self._housekeeping(stop)))
-        tasks.append(asyncio.create_task(self.webhooks().run()))
+        dispatching = [asyncio.create_task(self._dispatch(s)) for s in self.sessions.values()]
+        tasks = [*dispatching, asyncio.create_task(self._housekeeping(stop)),
+                 asyncio.create_task(self.webhooks().run())]
         try:
             await stop.wait()
+            # a graceful stop: each connector finishes the batch in hand (its submits
+            # answered and recorded), so that no message is left in doubt; the
+            # sessions keep storing receipts meanwhile
+            self._stopping.set()
+            await asyncio.wait(dispatching, timeout=self.drain)
         finally:
+            self._stopping.set()
             for task in tasks:
                 task.cancel()
             for task in tasks:
@@ -175,7 +186,7 @@ class Worker:
 
     async def _dispatch(self, session: ConnectorSession) -> None:
         info = session.info
-        while True:
+        while not self._stopping.is_set():
             try:
                 claimed = await self._in_db(self._claim, info)
             except Exception:
