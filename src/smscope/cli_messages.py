@@ -168,7 +168,8 @@ def messages_show(
 def _details(event: dict[str, Any]) -> str:
     kind = event["kind"]
     if kind == "created":
-        return f"created as {event['to']}"
+        return f"created as {event['to']}" + (f" ({event['reason']})" if event.get("reason")
+                                              else "")
     if kind == "status":
         return f"{event['from']} → {event['to']}: {event['reason']}"
     if kind == "submit":

@@ -187,3 +187,47 @@ def test_a_queued_marketing_message_whose_window_closed_is_scheduled_and_counted
     assert message.next_attempt_at == datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
     report = engine.report(campaign_id)  # counters follow the message
     assert report["statuses"]["scheduled"] == 1 and report["statuses"]["queued"] == 0
+
+
+def test_a_filtered_message_has_its_status_as_a_history_event_and_a_webhook(
+        db: Database) -> None:
+    """A filter's status is final from the start: one event from no status, with the
+    filter's reason, so that status webhooks tell it too. Queued messages get none (their
+    first event is their submit)."""
+    from smscope.campaigns import service
+    from smscope.db.tables import StatusEvent
+    from smscope.reports.recipients import message_history
+    from smscope.webhooks.payload import payload_of
+
+    engine = Engine(db).setup()
+    engine.contacts("a", [{"number": number(1), "state": "invalid"}, {"number": number(2)},
+                          {"number": number(3)}])
+    with db.transaction() as session:
+        blacklist.add(session, number(2), reason="asked")
+    draft = engine.campaign(lists=["a"], numbers=["12"], send=False)
+    with db.transaction() as session:
+        service.send(session, draft, config=engine.config, prices=engine.prices, now=NOW)
+    by_number = {m.number: m for m in engine.messages(draft)}
+    with db.session() as session:
+        events = {(e.message_id, e.from_status, e.to_status, e.reason, e.at)
+                  for e in session.scalars(select(StatusEvent))}
+    stopped = {m for m in by_number.values() if m.kind == "campaign" and m.status != "queued"}
+    assert {m.status for m in stopped} == {"invalid_number", "blacklisted"} and len(stopped) == 3
+    assert events == {(m.id, None, m.status, m.error_detail, m.created_at) for m in stopped}
+    with db.session() as session:
+        history = message_history(session, by_number[number(2)].id)["history"]
+    assert history == [{"at": by_number[number(2)].created_at, "kind": "created",
+                        "to": "blacklisted", "reason": by_number[number(2)].error_detail}]
+    queued = by_number[number(3)]
+    with db.session() as session:
+        assert message_history(session, queued.id)["history"] == [
+            {"at": queued.created_at, "kind": "created", "to": "queued"}]
+    # as a webhook event: from no status to the filter's, final
+    from smscope.webhooks.pump import _events_query
+    with db.session() as session:
+        rows = list(session.execute(_events_query()).mappings())
+    documents = {d["number"]: d for d in (payload_of(row) for row in rows)}
+    assert set(documents) == {m.number for m in stopped}
+    assert documents[number(2)]["from_status"] is None
+    assert documents[number(2)]["to_status"] == "blacklisted"
+    assert documents[number(2)]["final"] is True

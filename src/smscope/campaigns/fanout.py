@@ -30,14 +30,22 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import func, insert, literal, null, or_, select
 from sqlalchemy.orm import Session
 
 from smscope import numbers, text
 from smscope.campaigns.counters import Tally, stat_key
 from smscope.config import Config
 from smscope.db.sql import table_of
-from smscope.db.tables import BlacklistEntry, Campaign, CampaignList, Contact, ListMember, Message
+from smscope.db.tables import (
+    BlacklistEntry,
+    Campaign,
+    CampaignList,
+    Contact,
+    ListMember,
+    Message,
+    StatusEvent,
+)
 from smscope.errors import InvalidNumberError
 from smscope.pricing import CreditBank, PriceTable
 from smscope.rules.windows import SendingWindows
@@ -244,12 +252,34 @@ def fan_out(session: Session, campaign: Campaign, *, config: Config, prices: Pri
             result.by_status[status.value] = result.by_status.get(status.value, 0) + 1
         session.execute(insert(table_of(Message)), rows)
         result.recipients += len(rows)
+    filtered = sorted(set(result.by_status) & FILTERED)
+    if filtered:
+        _created_events(session, campaign.id, filtered)
     if total_cost > 0:
         result.reservation_id = bank.reserve(total_cost, campaign_id=campaign.id,
                                              note=f"campaign {campaign.id}: first attempts")
         result.reserved = total_cost
     tally.flush(session)
     return result
+
+
+#: the statuses a filter gives a message at fan-out: final from the start
+FILTERED = frozenset({Status.BLACKLISTED.value, Status.INVALID_NUMBER.value,
+                      Status.DUPLICATE.value, Status.INSUFFICIENT_CREDIT.value})
+
+
+def _created_events(session: Session, campaign_id: int, statuses: list[str]) -> None:
+    """A history event (from no status) for each message a filter stopped: its outcome
+    is known at once and is final, so it reaches the status webhooks like any other
+    (a queued message's first event is its submit). One INSERT … SELECT through the
+    index on (campaign, status): a few rows in most campaigns."""
+    session.execute(insert(StatusEvent).from_select(
+        ["message_id", "at", "from_status", "to_status", "attempt", "reason"],
+        select(Message.id, Message.created_at, null(), Message.status, literal(0),
+               func.coalesce(func.substr(Message.error_detail, 1, 500), ""))
+        .where(Message.campaign_id == campaign_id, Message.status.in_(statuses),
+               Message.kind == "campaign")
+        .order_by(Message.id)))
 
 
 def _chain(*iterators: Iterator[_Recipient]) -> Iterator[_Recipient]:

@@ -237,10 +237,16 @@ def message_history(session: Session, message_id: int) -> dict[str, Any]:
                for r in session.scalars(select(Reply).where(Reply.message_id == message_id))]
     # at the same moment, what happened (a submit, a receipt) before the status it made
     events.sort(key=lambda e: (e["at"], e["kind"] == "status"))
-    # the status a message was created with has no transition of its own: it is where
-    # the first transition started from (or the status still held)
-    first = next((e["from"] for e in events if e["kind"] == "status"), msg.status)
-    events.insert(0, {"at": msg.created_at, "kind": "created", "to": first})
+    # the status a message was created with is where its first transition started
+    # from (or the status still held); a filter's status at fan-out has an event from
+    # no status, which is that creation
+    first = next((e for e in events if e["kind"] == "status"), None)
+    created: dict[str, Any] = {"at": msg.created_at, "kind": "created",
+                               "to": msg.status if first is None else first["from"]}
+    if first is not None and first["from"] is None:
+        created.update(to=first["to"], reason=first["reason"])
+        events.remove(first)
+    events.insert(0, created)
     contact = session.get(Contact, msg.contact_id) if msg.contact_id else None
     return {
         "id": msg.id, "campaign_id": msg.campaign_id, "kind": msg.kind, "number": msg.number,
