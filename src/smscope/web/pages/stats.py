@@ -27,6 +27,7 @@ from smscope.reports.exports import write_periods_csv
 from smscope.reports.labels import CATEGORY_LABELS, STATS_CATEGORY
 from smscope.reports.stats import GROUPINGS, MAX_DAYS, ensure_days, statistics
 from smscope.web.auth import Login, signed_in, smscope_of
+from smscope.web.pages._forms import nul_errors
 from smscope.web.pages._render import PAGE_HEADERS, render
 
 __all__ = ["router"]
@@ -57,8 +58,10 @@ def _day(value: str, label: str, errors: dict[str, str], field: str) -> date | N
 def read_form(form: Mapping[str, str], zone: ZoneInfo) -> tuple[dict[str, Any], dict[str, str]]:
     """The range and grouping asked for (defaults: the last 30 days by day) and the
     error of each wrong field."""
-    errors: dict[str, str] = {}
+    errors = nul_errors(form, ("from", "to", "by"))
     today = datetime.now(zone).date()
+    if errors:
+        return {"from": today, "to": today, "by": "day"}, errors
     last = _day(form["to"], "To", errors, "to") if form["to"].strip() else today
     first = (_day(form["from"], "From", errors, "from") if form["from"].strip()
              else (last or today) - timedelta(days=DAYS - 1))
