@@ -6,8 +6,10 @@ argument or an API request was a 500 on one backend and a stored oddity on the o
 Each entry point checks what it is given with :func:`has_nul` before anything reaches
 the database, and refuses a NUL with one message naming the field, the same on both
 backends: the pages next to the field, the CLI as a usage error (exit 2), the API as a
-400. Files read whole (a contact file, ``--numbers``) drop NUL bytes instead, as the
-programs that write them leave some.
+400, a provider's HTTP callback as a 422. Files read whole (a contact file,
+``--numbers``) drop NUL bytes instead, as the programs that write them leave some, and
+so do the texts an operator's SMSC sends (receipts, replies): they cannot be refused,
+and a NUL means nothing in them (:func:`without_nul`).
 
 Other control characters are left alone: PostgreSQL stores them, a tab or a line break
 belongs in a message's text, and the rest is harmless in a name.
@@ -21,7 +23,7 @@ from typing import Any
 from smscope.errors import UsageError
 
 __all__ = ["NUL", "NulCharacterError", "has_nul", "nul_fields", "nul_message",
-           "refuse_nul"]
+           "refuse_nul", "without_nul"]
 
 NUL = "\x00"
 
@@ -60,3 +62,9 @@ def refuse_nul(value: Any, what: str, *, field: str = "") -> None:
     """Raise :class:`NulCharacterError` about ``what`` if ``value`` holds a NUL."""
     if has_nul(value):
         raise NulCharacterError(what, field=field)
+
+
+def without_nul(text: str) -> str:
+    """``text`` without its NUL characters: for what cannot be refused (a receipt or a
+    reply an SMSC sends, a line of a file), so it is stored the same on both backends."""
+    return text.replace(NUL, "") if NUL in text else text
