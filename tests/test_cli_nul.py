@@ -303,3 +303,24 @@ def test_nul_bytes_in_a_contact_file_are_dropped_and_every_row_counts(
     listed = run("contacts", "list", "--list", "nul", "--limit", "100", "--json").json()
     assert {c["number"]: c["first_name"] for c in listed["items"]}["+33612000101"] == "Zoé"
     assert NUL not in answer.out + repr(listed)
+
+
+@pytest.mark.parametrize(("toml", "place"), [
+    ('[smtp]\nhost = "mail\\u0000.example.com"\n', "[smtp] host"),
+    ('public_url = "https://sms\\u0000.example.com"\n', "public_url"),
+    ('[stop]\nkeywords = ["STOP", "AR\\u0000RET"]\n', "[stop] keywords"),
+    ('[connectors."fi\\u0000led"]\ntype = "simulator"\n', "[connectors] 'fi\\x00led'"),
+])
+def test_a_nul_in_the_configuration_file_is_one_error_naming_its_place(
+        run, database: Database, tmp_path: Path, toml: str, place: str) -> None:
+    """TOML writes a NUL as \\u0000: the configuration is refused as a whole, naming
+    the setting, before a command uses it (a public URL with a NUL would have been in
+    every tracked link)."""
+    (tmp_path / "smscope.toml").write_text(toml, encoding="utf-8")
+    before = stored(database)
+    answer = run("campaign", "create", "--name", "N", "--sender", "SHOP", "--text", "Hi",
+                 "--list", "customers", "--connector", "sim")
+    assert answer.code == 1, answer.err
+    [line] = answer.err.strip().splitlines()
+    assert f"smscope.toml + environment: {place} contains a NUL character (\\0)" in line
+    assert stored(database) == before
