@@ -35,6 +35,7 @@ from smscope.contacts import blacklist as bl
 from smscope.contacts import book
 from smscope.contacts.importer import import_contacts
 from smscope.errors import SmscopeError, UsageError
+from smscope.inputs import NUL, NulCharacterError, has_nul
 from smscope.output import credits_text, local_time, print_json
 from smscope.pricing import CreditBank, remove_price, set_price
 
@@ -644,12 +645,45 @@ def _usage_line(exc: click.UsageError) -> str:
     return f"{path}: {message} (see '{path} --help')"
 
 
+def _argument_with_nul(command: click.Command, args: list[str]) -> str | None:
+    """The option or argument whose value holds a NUL character, as ``--help`` names
+    it ("--name", "NUMBER"); None when no argument holds one.
+
+    Every command's arguments are checked here, before any is read: nothing given
+    with a NUL reaches the database (PostgreSQL refuses one, SQLite would store it).
+    """
+    held = [arg for arg in args if NUL in arg]
+    if not held:
+        return None
+    cmd, rest = command, list(args)
+    try:
+        while isinstance(cmd, click.Group):
+            # the groups' own options are flags: the first other word is a command
+            at = next((i for i, arg in enumerate(rest) if not arg.startswith("-")), None)
+            sub = cmd.get_command(click.Context(cmd), rest[at]) if at is not None else None
+            if at is None or sub is None:
+                break
+            cmd, rest = sub, rest[at + 1:]
+        else:
+            values, _, _ = cmd.make_parser(click.Context(cmd)).parse_args(rest)
+            for param in cmd.params:
+                if has_nul(values.get(param.name or "")):
+                    return (param.human_readable_name if isinstance(param, click.Argument)
+                            else max(param.opts, key=len))
+    except click.ClickException:
+        pass  # named by its value below
+    return f"the argument {held[0]!r}"
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; turn every failure into one line on stderr and an exit status."""
     args = sys.argv[1:] if argv is None else argv
     _state.debug = "--debug" in args or os.environ.get("SMSCOPE_DEBUG") == "1"
     command = typer.main.get_command(app)
     try:
+        where = _argument_with_nul(command, args)
+        if where is not None:
+            raise NulCharacterError(where)
         result = command.main(args=args, prog_name="smscope", standalone_mode=False)
     except click.UsageError as exc:
         err.print(_usage_line(exc), soft_wrap=True)

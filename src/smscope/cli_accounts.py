@@ -15,6 +15,7 @@ from smscope.accounts import users as accounts
 from smscope.app import Smscope
 from smscope.db.types import utcnow
 from smscope.errors import UsageError
+from smscope.inputs import refuse_nul
 from smscope.output import local_time, print_json
 
 __all__ = ["register"]
@@ -48,11 +49,14 @@ def _password(from_stdin: bool) -> tuple[str, bool]:
         if not password:
             raise UsageError("--password-stdin: standard input holds no password; "
                              "pipe one in, e.g. printf '%s\\n' \"$PW\" | smscope users create …")
+        # the login form refuses a NUL: such a password could never be typed there
+        refuse_nul(password, "--password-stdin: the password")
         return password, False
     if sys.stdin.isatty():
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
         if not password:
             raise UsageError("the password is empty")
+        refuse_nul(password, "the password")
         return password, False
     return accounts.generate_password(), True
 

@@ -34,6 +34,7 @@ from pydantic import (
 
 from smscope.db.types import parse_credits
 from smscope.errors import ConfigError
+from smscope.inputs import has_nul, nul_message
 
 CONFIG_FILE_NAME = "smscope.toml"
 ENV_PREFIX = "SMSCOPE_"
@@ -303,6 +304,24 @@ def _env_overrides(environ: dict[str, str] | os._Environ[str]) -> dict[str, Any]
     return data
 
 
+def _nul_place(value: Any, loc: tuple[str, ...] = ()) -> tuple[str, ...] | None:
+    """Where a NUL character is in the configuration (a TOML file may write one as
+    ``\\u0000``): no setting has one, and PostgreSQL could store none of them."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _nul_place(key, (*loc, str(key))) or _nul_place(item, (*loc, str(key)))
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for item in value:
+            found = _nul_place(item, loc)
+            if found is not None:
+                return found
+    elif has_nul(value):
+        return loc or ("configuration",)
+    return None
+
+
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     merged = dict(base)
     for key, value in over.items():
@@ -355,8 +374,14 @@ class Layers:
         if edited:
             source = f"{self.path} + settings edited in smscope" + (
                 " + environment" if self.env else "")
+        merged = _merge(_merge(self.file, edited or {}), self.env)
+        held = _nul_place(merged)
+        if held is not None:
+            names = [repr(name) if has_nul(name) else name for name in held]
+            place = f"[{'.'.join(names[:-1])}] {names[-1]}" if len(names) > 1 else names[0]
+            raise ConfigError(nul_message(f"{source}: {place}"), loc=held)
         try:
-            config = Config.model_validate(_merge(_merge(self.file, edited or {}), self.env))
+            config = Config.model_validate(merged)
         except ValidationError as exc:
             loc = tuple(str(part) for part in exc.errors()[0]["loc"])
             raise ConfigError(f"{source}: {describe_validation_error(exc)}", loc=loc) from None

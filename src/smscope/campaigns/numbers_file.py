@@ -2,7 +2,9 @@
 
 A file whose first line has no digit-only cell is read as CSV with the address book's
 reader (encoding, delimiter and header detection, the phone column found by name);
-otherwise each non-blank line is a number, written any way ``normalize`` accepts.
+otherwise each non-blank line is a number, written any way ``normalize`` accepts. NUL
+bytes are dropped, as the address book's reader does: PostgreSQL cannot store one,
+and an invalid number is stored as it was written.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from pathlib import Path
 
 from smscope.contacts.csvfile import map_columns, open_csv, strip_quote
 from smscope.errors import ImportFileError
+from smscope.inputs import NUL
 
 __all__ = ["read_numbers"]
 
@@ -26,11 +29,12 @@ def read_numbers(path: str | Path) -> list[str]:
                               else f"{path} is not a file")
     try:
         with path.open("rb") as stream:
-            first = stream.readline(4096).decode("utf-8-sig", "replace").strip()
+            first = stream.readline(4096).decode("utf-8-sig", "replace")
     except OSError as exc:
         raise ImportFileError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    first = first.replace(NUL, "").strip()
     if not first or _NUMBER_LIKE.match(first):
-        text = path.read_bytes().decode("utf-8-sig", "replace")
+        text = path.read_bytes().decode("utf-8-sig", "replace").replace(NUL, "")
         return [line.strip() for line in text.splitlines() if line.strip()]
     with open_csv(path) as source:
         column = map_columns(source.header).number

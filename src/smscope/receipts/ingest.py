@@ -60,6 +60,7 @@ from smscope.db.tables import ORPHAN_RECEIPT, Message, MessagePart, Reply
 from smscope.db.tables import Receipt as ReceiptRow
 from smscope.db.types import to_credit_units, utcnow
 from smscope.errors import InvalidNumberError, ReceiptFormatError
+from smscope.inputs import without_nul
 from smscope.pricing import PriceTable
 from smscope.receipts.http import Callback
 from smscope.receipts.ids import ids_match, index_key, keys_and_index, lookup_keys
@@ -351,7 +352,8 @@ class Ingest:
             body = raw if isinstance(raw, bytes) else b""
             if pdu.esm_class & 0x40 and body:
                 body = body[1 + body[0]:]  # a reply in parts: each part stored as it came
-            text = decode_text(body, pdu.data_coding)
+            # a NUL (UCS-2 or Latin-1 text) cannot be stored by PostgreSQL: dropped
+            text = without_nul(decode_text(body, pdu.data_coding))
             number = _address(pdu.source_addr, pdu.source_addr_ton)
             sender = _address(pdu.destination_addr, pdu.dest_addr_ton)
             key = _digest(self.connector_id, number, sender, text,

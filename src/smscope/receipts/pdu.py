@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from smscope.errors import ReceiptFormatError
+from smscope.inputs import without_nul
 from smscope.receipts.parser import Receipt, parse_receipt
 from smscope.smpp.pdu import decode_text
 from smscope.smpp.tlv import NetworkErrorCode, Tag
@@ -47,7 +48,9 @@ def receipt_text(pdu: Any) -> str:
     raw = getattr(pdu, "short_message", b"") or pdu.tlvs.get(Tag.MESSAGE_PAYLOAD, b"")
     if not isinstance(raw, bytes | bytearray):
         return ""
-    return decode_text(raw, pdu.data_coding) if raw else ""
+    # a NUL (UCS-2 or Latin-1 text) means nothing in a receipt, and PostgreSQL cannot
+    # store one: dropped, so the receipt is stored the same on every backend
+    return without_nul(decode_text(raw, pdu.data_coding)) if raw else ""
 
 
 def receipt_from_pdu(pdu: Any, *, text: str | None = None) -> Receipt:

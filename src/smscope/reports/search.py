@@ -74,6 +74,7 @@ from smscope.csvio import SafeCsvWriter, neutralise, open_export
 from smscope.db.sql import one_of
 from smscope.db.tables import SEARCH_PROBLEM, SEARCH_TEST, Connector, Message
 from smscope.errors import InvalidNumberError, NotFoundError, OutputFileError, UsageError
+from smscope.inputs import refuse_nul
 from smscope.output import credits_text, local_time
 from smscope.pagination import Page, check_limit, decode_keys, encode_keys, split_page
 from smscope.reports.days import day_bounds, parse_day
@@ -130,8 +131,7 @@ class MessageFilters:
         ``YYYY-MM-DD``); blank values are no filter. A NUL character is refused: no
         stored value has one, and PostgreSQL cannot even compare with it."""
         for name, value in {"from": date_from, "to": date_to, **others}.items():
-            if isinstance(value, str) and "\x00" in value:
-                raise UsageError(f"--{name} contains a NUL character (\\0); remove it")
+            refuse_nul(value, f"--{name}", field=name)
         filters = cls(date_from=parse_day(date_from, "--from") if date_from else None,
                       date_to=parse_day(date_to, "--to") if date_to else None, **others)
         blank = {f.name: None for f in fields(cls)

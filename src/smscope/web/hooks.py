@@ -7,7 +7,8 @@ Each request is checked in this order, and answered as CONTRACTS §12 says:
    otherwise 404 (a provider's callback sent to another's path is not guessed at);
 2. the signature (:mod:`smscope.receipts.http`, one module per provider) — missing:
    401, wrong or too old: 403, and nothing is stored;
-3. the body is a usable report — otherwise 422 with what is wrong (never a 5xx);
+3. the body is a usable report — otherwise 422 with what is wrong (never a 5xx; a NUL
+   character, which PostgreSQL cannot store, makes a report unusable on every backend);
 4. the reports are stored and applied (:meth:`smscope.receipts.ingest.Ingest.callbacks`,
    the pipeline of SMPP receipts) and **only then** answered 2xx. A database that fails
    gives 503: the provider sends it again later, nothing is lost.
@@ -23,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -35,6 +36,7 @@ from smscope.app import Smscope
 from smscope.connectors.registry import settings_of
 from smscope.db.tables import Connector
 from smscope.errors import CallbackError, SignatureError
+from smscope.inputs import has_nul, nul_message
 from smscope.receipts.http import Callback, HookRequest, provider, route_of
 from smscope.receipts.ingest import Ingest
 from smscope.receipts.mapping import StatusMapping
@@ -151,7 +153,9 @@ async def receive(connector: str, route: str, request: Request) -> Response:
     """A provider's status callback: verified, stored, then acknowledged."""
     smscope: Smscope = request.app.state.smscope
     try:
-        hook = await run_in_threadpool(_find, smscope, connector)
+        # no connector's name holds a NUL (and PostgreSQL cannot compare with one)
+        hook = None if has_nul(connector) else await run_in_threadpool(_find, smscope,
+                                                                        connector)
     except Exception:
         log.exception("hooks: cannot read connector %r", connector)
         return _error(503, "unavailable", "the database is unavailable; send it again later",
@@ -183,6 +187,8 @@ async def receive(connector: str, route: str, request: Request) -> Response:
                       "unauthenticated" if exc.missing else "bad_signature", str(exc))
     try:
         callbacks: list[Callback] = module.parse(hook_request)
+        if any(has_nul(astuple(callback)) for callback in callbacks):
+            raise CallbackError(nul_message("a report"))
     except CallbackError as exc:
         return _error(422, "unusable_callback", str(exc))
     try:

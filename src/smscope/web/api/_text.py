@@ -6,25 +6,13 @@ string and the JSON body, so each resource needs no check of its own."""
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from fastapi import Request
 
+from smscope.inputs import NUL, has_nul
 from smscope.web.api._errors import ApiError
 
 __all__ = ["refuse_nul"]
-
-_NUL = "\x00"
-
-
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return _NUL in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
 
 
 def _refusal(where: str) -> ApiError:
@@ -34,9 +22,9 @@ def _refusal(where: str) -> ApiError:
 
 async def refuse_nul(request: Request) -> None:
     """A dependency of every API route: 400 for a NUL anywhere in the request."""
-    if _NUL in request.url.path or _has_nul(request.path_params):
+    if NUL in request.url.path or has_nul(request.path_params):
         raise _refusal("path")
-    if any(_NUL in key or _NUL in value for key, value in request.query_params.multi_items()):
+    if any(NUL in key or NUL in value for key, value in request.query_params.multi_items()):
         raise _refusal("query string")
     if request.method in ("POST", "PUT", "PATCH"):
         body = await request.body()
@@ -45,5 +33,5 @@ async def refuse_nul(request: Request) -> None:
                 document = json.loads(body)
             except ValueError:
                 return  # malformed JSON gets its own answer
-            if _has_nul(document):
+            if has_nul(document):
                 raise _refusal("body")

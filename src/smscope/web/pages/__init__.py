@@ -4,7 +4,7 @@ the right status for the rest (never a trace)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exception_handlers import request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from sqlalchemy import exc as sa_exc
@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from smscope.errors import NotFoundError, PermissionDeniedError
+from smscope.inputs import NUL, NulCharacterError
 from smscope.web.auth import SESSION_COOKIE, CsrfError, LoginRequired
 from smscope.web.pages import (
     blacklist,
@@ -39,7 +40,15 @@ __all__ = ["MODULES", "install", "router"]
 MODULES = (login, dashboard, campaigns, campaign_report, messages, stats, contacts, lists,
            imports, blacklist, credits, connectors, settings, tokens, users, webhooks)
 
-router = APIRouter()
+
+def _no_nul_in_path(request: Request) -> None:
+    """No page has a NUL character in its address (and no name holds one)."""
+    if NUL in request.scope.get("path", ""):
+        raise NotFoundError("There is no such page: check the address, or go back and "
+                            "follow a link.")
+
+
+router = APIRouter(dependencies=[Depends(_no_nul_in_path)])
 for _module in MODULES:
     router.include_router(_module.router)
 
@@ -82,6 +91,12 @@ async def _http(request: Request, exc: Exception) -> Response:
     return response
 
 
+async def _nul(request: Request, exc: Exception) -> Response:
+    """A NUL character where the page shows no error (a choice, a hidden field): it
+    was not typed, so the form is sent again from a fresh page."""
+    return error_page(request, 400, f"{exc}. Go back, reload the page and send it again.")
+
+
 async def _too_large(request: Request, exc: Exception) -> Response:
     """A number in the address too large for the database's integers (SQLite's driver
     raises OverflowError, PostgreSQL a DataError): nothing has such an id."""
@@ -119,6 +134,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(CsrfError, _forbidden)
     app.add_exception_handler(PermissionDeniedError, _forbidden)
     app.add_exception_handler(NotFoundError, _not_found)
+    app.add_exception_handler(NulCharacterError, _nul)
     app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(OverflowError, _too_large)

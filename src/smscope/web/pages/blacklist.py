@@ -16,7 +16,7 @@ from smscope.csvio import SafeCsvWriter
 from smscope.errors import NotFoundError, SmscopeError
 from smscope.output import local_time
 from smscope.web.auth import Login, signed_in, smscope_of, writer_form
-from smscope.web.pages._forms import PAGE, cursor_or_none
+from smscope.web.pages._forms import PAGE, cursor_or_none, nul_error, nul_errors
 from smscope.web.pages._render import redirect, render
 
 __all__ = ["router"]
@@ -27,15 +27,19 @@ router = APIRouter()
 def _page(request: Request, *, search: str = "", cursor: str = "", log_cursor: str = "",
           form: dict[str, str] | None = None, errors: dict[str, str] | None = None,
           status_code: int = 200) -> Response:
+    errors = {**nul_errors({"search": search}, ["search"]), **(errors or {})}
+    searched = search.strip()[:200]
+    if errors.get("search"):
+        searched, status_code = "", 400
     with smscope_of(request).db.session() as session:
-        page = bl.list_entries(session, search=search.strip()[:200] or None,
+        page = bl.list_entries(session, search=searched or None,
                                cursor=cursor_or_none(cursor), limit=PAGE)
         log = bl.log_page(session, cursor=cursor_or_none(log_cursor), limit=PAGE)
     number = request.query_params.get("number", "")
     return render(request, "blacklist.html", {
         "page": page, "log": log, "search": search,
         "query": {"search": search} if search else {},
-        "form": form or {"number": number, "reason": ""}, "errors": errors or {}},
+        "form": form or {"number": number, "reason": ""}, "errors": errors},
         status_code=status_code)
 
 
@@ -49,8 +53,10 @@ def blacklist_page(request: Request, search: str = "", cursor: str = "",
 def add(request: Request, number: str = Form(""), reason: str = Form(""),
         login: Login = Depends(writer_form)) -> Response:
     smscope = smscope_of(request)
-    errors = {}
-    if not number.strip():
+    errors = nul_errors({"number": number, "reason": reason}, ["number", "reason"])
+    if errors:
+        pass  # a NUL character: nothing else is checked
+    elif not number.strip():
         errors["number"] = "give the number to blacklist"
     elif len(reason) > 500:
         errors["reason"] = "the reason has at most 500 characters"
@@ -94,6 +100,10 @@ def confirm_remove(request: Request, number: str = "",
 def remove(request: Request, number: str = Form(""), reason: str = Form(""),
            login: Login = Depends(writer_form)) -> Response:
     smscope = smscope_of(request)
+    refused = nul_error({"number": number, "reason": reason},
+                        {"number": "The number", "reason": "The reason"})
+    if refused:
+        return redirect("/blacklist", flash=("error", refused))
     try:
         with smscope.db.transaction() as session:
             entry = bl.remove(session, number, reason=reason.strip()[:500],

@@ -49,6 +49,7 @@ from smscope.reports.recipients import (
 )
 from smscope.statuses import Category, Status
 from smscope.web.auth import Login, signed_in, smscope_of, writer_form
+from smscope.web.pages._forms import nul_error
 from smscope.web.pages._render import (
     PRINT_HEADERS,
     addresses_of,
@@ -67,6 +68,9 @@ router = APIRouter()
 POLL_SECONDS = 1.0
 _TICK = 0.2
 RECIPIENTS_PAGE = 50
+#: the recipients table's filters, named as its error line names them
+FILTERS = {"status": "The status filter", "search": "The search", "sort": "The sort",
+           "cursor": "The page's link"}
 #: the parts of the report the page shows as they are (the recipients have a table of
 #: their own)
 _FRAGMENTS = ("summary.html", "statistics.html", "by_list.html", "delivery_times.html",
@@ -181,6 +185,10 @@ def _recipients(request: Request, session: Any, campaign_id: int) -> dict[str, A
         "sort": params.get("sort", "id"), "desc": params.get("desc") == "1",
         "cursor": params.get("cursor", "")[:1000], "rows": [], "next_cursor": None,
         "error": None}
+    refused = nul_error({k: table[k] for k in FILTERS}, FILTERS)
+    if refused:
+        table["error"] = refused
+        return table
     try:
         page = recipients_page(session, campaign_id, status=table["status"] or None,
                                search=table["search"] or None, sort=table["sort"],
@@ -310,6 +318,9 @@ def recipients_csv(request: Request, campaign_id: str,
     number = campaign_id_of(campaign_id)
     status = request.query_params.get("status") or None
     search = request.query_params.get("search") or None
+    refused = nul_error({"status": status, "search": search}, FILTERS)
+    if refused:
+        return redirect(f"/campaigns/{number}", flash=("error", refused))
     with smscope_of(request).db.session() as session:
         try:
             # the filters are checked before the first byte goes out
@@ -371,7 +382,11 @@ async def share_by_email(request: Request, campaign_id: str,
                          login: Login = Depends(writer_form)) -> Response:
     number = campaign_id_of(campaign_id)
     data = await request.form()
-    addresses = addresses_of(str(data.get("addresses", "")))
+    raw = str(data.get("addresses", ""))
+    refused = nul_error({"addresses": raw}, {"addresses": "The addresses"})
+    if refused:
+        return redirect(f"/campaigns/{number}#share", flash=("error", refused))
+    addresses = addresses_of(raw)
     smscope = smscope_of(request)
 
     def send() -> share.ShareResult:

@@ -29,8 +29,10 @@ from smscope.contacts.book import lists_summary
 from smscope.db.tables import Campaign, CampaignList, ContactList
 from smscope.db.types import utcnow
 from smscope.errors import NotFoundError, PermissionDeniedError, SmscopeError, TemplateError
+from smscope.inputs import has_nul, refuse_nul
 from smscope.reports.figures import figures
 from smscope.web.auth import Login, signed_in, smscope_of, writer_form
+from smscope.web.pages._forms import nul_error, nul_errors
 from smscope.web.pages._render import redirect, render
 
 __all__ = ["STATES", "campaign_id_of", "router"]
@@ -43,6 +45,9 @@ PAGE_SIZE = 25
 MAX_TEXT = 10_000
 #: the most ad-hoc numbers the form takes (a file import is the way for more)
 MAX_NUMBERS = 10_000
+#: the fields the form shows an error next to
+SHOWN = ("name", "sender", "text", "lists", "numbers", "type", "connector", "schedule",
+         "validity")
 
 
 def campaign_id_of(raw: str) -> int:
@@ -127,19 +132,23 @@ class CampaignForm:
 
     @classmethod
     async def read(cls, request: Request) -> CampaignForm:
+        """The form as posted; a NUL character in a field is its error already."""
         data = await request.form()
 
         def one(name: str) -> str:
             value = data.get(name, "")
             return value if isinstance(value, str) else ""
 
+        errors = nul_errors({k: data.getlist(k) for k in data if k != "csrf_token"},
+                            SHOWN)
         return cls(name=one("name"), sender=one("sender"), text=one("text"),
                    lists=[v for v in data.getlist("lists") if isinstance(v, str) and v],
                    numbers=one("numbers"), type=one("type") or "marketing",
                    connector=one("connector"), schedule=one("schedule"),
                    validity=one("validity"), track_links=one("track_links") == "1",
                    offset=int(one("offset")) if one("offset").isdigit()
-                   and len(one("offset")) < 9 else 0, preview=one("preview"))
+                   and len(one("offset")) < 9 else 0, preview=one("preview"),
+                   errors=errors)
 
     @classmethod
     def of(cls, campaign: Campaign, lists: list[str], zone: Any) -> CampaignForm:
@@ -255,14 +264,16 @@ def _form_page(request: Request, form: CampaignForm, *, campaign: Campaign | Non
         lists = lists_summary(session)
         if form.preview == "next":
             form.offset += 1
+        # a list's name with a NUL (told next to the field) is no list to count
+        counted = [name for name in form.lists if not has_nul(name)]
         counter = text_counter(session, form.text[:MAX_TEXT], config=smscope.config,
-                               prices=smscope.price_table(), lists=form.lists,
+                               prices=smscope.price_table(), lists=counted,
                                numbers=form.number_lines()[:MAX_NUMBERS],
                                track_links=form.track_links, offset=form.offset)
         if counter["preview"] is None and form.offset:
             form.offset = 0
             counter = text_counter(session, form.text[:MAX_TEXT], config=smscope.config,
-                                   prices=smscope.price_table(), lists=form.lists,
+                                   prices=smscope.price_table(), lists=counted,
                                    numbers=form.number_lines()[:MAX_NUMBERS],
                                    track_links=form.track_links)
     if not form.connector and campaign is None and len(connectors) == 1:
@@ -282,6 +293,8 @@ def new_campaign(request: Request, login: Login = Depends(signed_in)) -> Respons
 @router.post("/campaigns/new", include_in_schema=False)
 async def create(request: Request, login: Login = Depends(writer_form)) -> Response:
     form = await CampaignForm.read(request)
+    if form.errors:
+        return _form_page(request, form, status_code=422)
     if form.preview:
         return _form_page(request, form)
     smscope = smscope_of(request)
@@ -357,11 +370,12 @@ async def edit(request: Request, campaign_id: str,
     number = campaign_id_of(campaign_id)
     form = await CampaignForm.read(request)
     smscope = smscope_of(request)
-    if form.preview:
+    if form.preview or form.errors:
         with smscope.db.session() as session:
             campaign = service.get_campaign(session, number)
             session.expunge(campaign)
-        return _form_page(request, form, campaign=campaign)
+        return _form_page(request, form, campaign=campaign,
+                          status_code=422 if form.errors else 200)
     problem = None
     saved = False
     try:
@@ -455,6 +469,7 @@ def cancel_confirmation(request: Request, campaign_id: str,
 async def cancel(request: Request, campaign_id: str,
                  login: Login = Depends(writer_form)) -> Response:
     data = await request.form()
+    refuse_nul(data.get("confirm", ""), "The form's field 'confirm'")  # the 400 page
     if data.get("confirm") != "yes":
         return redirect(f"/campaigns/{campaign_id_of(campaign_id)}/cancel")
     return _act(request, campaign_id, login, "cancel")
@@ -466,6 +481,9 @@ async def test_send(request: Request, campaign_id: str,
     number = campaign_id_of(campaign_id)
     data = await request.form()
     raw = data.get("numbers", "")
+    refused = nul_error({"numbers": raw}, {"numbers": "The test's numbers"})
+    if refused:
+        return redirect(f"/campaigns/{number}", flash=("error", refused))
     lines = [line.strip() for line in str(raw).replace(",", "\n").splitlines()
              if line.strip()]
     smscope = smscope_of(request)

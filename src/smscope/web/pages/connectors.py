@@ -13,8 +13,9 @@ from starlette.responses import Response
 
 from smscope.connectors import options, registry
 from smscope.errors import NotFoundError, SmscopeError, UsageError
+from smscope.inputs import refuse_nul
 from smscope.web.auth import Login, signed_in, smscope_of
-from smscope.web.pages._forms import admin_only
+from smscope.web.pages._forms import admin_only, nul_error, nul_errors
 from smscope.web.pages._render import redirect, render
 
 __all__ = ["router"]
@@ -75,6 +76,10 @@ def add_connector(request: Request, name: str = Form(""), kind: str = Form("simu
             "password": "", "profile": profile, "seed": seed, "rate": rate,
             "window": window, "receivers": receivers, "split": split,
             "id_format": id_format, "mapping": mapping}
+    refused = nul_errors({**form, "password": password},
+                         [name for name in EMPTY_FORM if name != "kind"])
+    if refused:
+        return _page(request, form=form, errors=refused, status_code=422)
     smpp = kind == "smpp"
     try:
         type_, settings = options.smpp_or_simulator(
@@ -102,6 +107,7 @@ def add_connector(request: Request, name: str = Form(""), kind: str = Form("simu
 @router.post("/connectors/{name}/enabled", include_in_schema=False)
 def set_enabled(request: Request, name: str, enabled: str = Form(""),
                 login: Login = Depends(admin_only)) -> Response:
+    refuse_nul(enabled, "The form's field 'enabled'")  # a hidden field: the 400 page
     try:
         with smscope_of(request).db.transaction() as session:
             connector = registry.set_enabled(session, name, enabled == "1")
@@ -118,6 +124,10 @@ def set_enabled(request: Request, name: str, enabled: str = Form(""),
 @router.post("/connectors/{name}/limits", include_in_schema=False)
 def set_limits(request: Request, name: str, rate: str = Form(""), window: str = Form(""),
                login: Login = Depends(admin_only)) -> Response:
+    refused = nul_error({"rate": rate, "window": window},
+                        {"rate": "The rate", "window": "The window"})
+    if refused:
+        return redirect("/connectors", flash=("error", f"{name}: {refused}"))
     try:
         with smscope_of(request).db.transaction() as session:
             connector = registry.update_limits(

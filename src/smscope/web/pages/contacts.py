@@ -17,7 +17,7 @@ from smscope.errors import NotFoundError, SmscopeError
 from smscope.pagination import Page
 from smscope.reports.recipients import message_history
 from smscope.web.auth import Login, signed_in, smscope_of, writer_form
-from smscope.web.pages._forms import PAGE, cursor_or_none, form_of
+from smscope.web.pages._forms import PAGE, cursor_or_none, form_of, nul_error, nul_errors
 from smscope.web.pages._render import redirect, render
 
 __all__ = ["router"]
@@ -32,17 +32,21 @@ MESSAGES = 20
 def contacts_page(request: Request, search: str = "", state: str = "", list: str = "",
                   cursor: str = "", login: Login = Depends(signed_in)) -> Response:
     smscope = smscope_of(request)
-    error = ""
+    error = nul_error({"search": search, "list": list, "state": state, "cursor": cursor},
+                      {"search": "The search", "list": "The list filter",
+                       "state": "The state filter", "cursor": "The page's link"})
     with smscope.db.session() as session:
         lists = [n for n in session.scalars(select(ContactList.name).order_by(ContactList.name))]
+        page: Page[dict[str, Any]] = Page([], None)
         try:
-            page = book.list_contacts(
-                session, list_name=list or None,
-                state=state if state in book.STATES else None,
-                search=search.strip()[:200] or None, cursor=cursor_or_none(cursor),
-                limit=PAGE)
+            if not error:
+                page = book.list_contacts(
+                    session, list_name=list or None,
+                    state=state if state in book.STATES else None,
+                    search=search.strip()[:200] or None, cursor=cursor_or_none(cursor),
+                    limit=PAGE)
         except NotFoundError as exc:
-            page, error = Page([], None), str(exc)
+            error = str(exc)
     filters = {"search": search, "state": state, "list": list}
     return render(request, "contacts.html",
                   {"page": page, "filters": filters, "lists": lists, "states": book.STATES,
@@ -96,8 +100,12 @@ async def edit_contact(request: Request, contact_id: int,
     fields = {k.removeprefix("field:"): v for k, v in form.items() if k.startswith("field:")}
     new_name = form.get("new_field_name", "").strip()
     new_value = form.get("new_field_value", "")
-    errors: dict[str, str] = {}
-    if new_name:
+    errors = nul_errors({k: v for k, v in form.items() if k != "csrf_token"},
+                        ["first_name", "last_name", "new_field_name", "new_field_value",
+                         *(k for k in form if k.startswith("field:"))])
+    if errors:
+        pass  # a NUL character: nothing else is checked
+    elif new_name:
         try:
             fields[book.check_field_name(new_name)] = new_value
         except SmscopeError as exc:

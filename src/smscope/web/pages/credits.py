@@ -11,7 +11,7 @@ from smscope.errors import SmscopeError
 from smscope.output import credits_text
 from smscope.pricing import CreditBank, ledger_page
 from smscope.web.auth import Login, signed_in, smscope_of
-from smscope.web.pages._forms import PAGE, admin_only, cursor_or_none
+from smscope.web.pages._forms import PAGE, admin_only, cursor_or_none, nul_errors
 from smscope.web.pages._render import redirect, render
 
 __all__ = ["router"]
@@ -38,8 +38,10 @@ def credits_page(request: Request, cursor: str = "",
 @router.post("/credits", include_in_schema=False)
 def add_credits(request: Request, amount: str = Form(""), note: str = Form(""),
                 login: Login = Depends(admin_only)) -> Response:
-    errors = {}
-    if len(note) > 200:
+    errors = nul_errors({"amount": amount, "note": note}, ["amount", "note"])
+    if errors:
+        pass  # a NUL character: nothing else is checked
+    elif len(note) > 200:
         errors["note"] = "the note has at most 200 characters"
     else:
         try:

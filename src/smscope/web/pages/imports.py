@@ -28,9 +28,10 @@ from smscope.contacts.importer import (
 )
 from smscope.db.tables import ContactList
 from smscope.errors import ImportFileError, SmscopeError
+from smscope.inputs import has_nul, nul_message
 from smscope.web import uploads
 from smscope.web.auth import Login, check_csrf, signed_in, smscope_of
-from smscope.web.pages._forms import PAGE, cursor_or_none
+from smscope.web.pages._forms import PAGE, cursor_or_none, nul_errors
 from smscope.web.pages._render import redirect, render
 
 __all__ = ["router"]
@@ -84,10 +85,12 @@ async def upload(request: Request, login: Login = Depends(_writer)) -> Response:
         fields = {k: v for k, v in form.items() if isinstance(v, str)}
         check_csrf(login, fields.get("csrf_token"))
         shown = {k: fields.get(k, "") for k in EMPTY_FORM}
-        errors = _check_options(shown)
+        errors = nul_errors(shown, list(EMPTY_FORM)) or _check_options(shown)
         file = form.get("file")
         if not isinstance(file, UploadFile) or not file.filename:
             errors["file"] = "choose the CSV file to import"
+        elif has_nul(file.filename):
+            errors["file"] = nul_message("The file's name")
         if errors:
             return _new_page(request, form=shown, errors=errors, status_code=422)
         assert isinstance(file, UploadFile)

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from smscope.contacts import book
 from smscope.errors import NotFoundError, SmscopeError
 from smscope.web.auth import Login, signed_in, smscope_of, writer_form
-from smscope.web.pages._forms import PAGE, cursor_or_none
+from smscope.web.pages._forms import PAGE, cursor_or_none, nul_errors
 from smscope.web.pages._render import redirect, render
 
 __all__ = ["router"]
@@ -34,6 +34,9 @@ def lists_page(request: Request, login: Login = Depends(signed_in)) -> Response:
 @router.post("/lists", include_in_schema=False)
 def create_list(request: Request, name: str = Form(""),
                 login: Login = Depends(writer_form)) -> Response:
+    refused = nul_errors({"name": name}, ["name"])
+    if refused:
+        return _lists_page(request, error=refused["name"], name=name, status_code=422)
     try:
         with smscope_of(request).db.transaction() as session:
             made = book.create_list(session, name)
@@ -66,6 +69,10 @@ def list_page(request: Request, list_id: int, cursor: str = "",
 @router.post("/lists/{list_id}/rename", include_in_schema=False)
 def rename_list(request: Request, list_id: int, name: str = Form(""),
                 login: Login = Depends(writer_form)) -> Response:
+    refused = nul_errors({"name": name}, ["name"])
+    if refused:
+        return _list_page(request, list_id, errors=refused, form={"name": name, "number": ""},
+                          status_code=422)
     try:
         with smscope_of(request).db.transaction() as session:
             new_name = book.rename_list(session, list_id, name).name
@@ -79,6 +86,10 @@ def rename_list(request: Request, list_id: int, name: str = Form(""),
 def add_member(request: Request, list_id: int, number: str = Form(""),
                login: Login = Depends(writer_form)) -> Response:
     smscope = smscope_of(request)
+    refused = nul_errors({"number": number}, ["number"])
+    if refused:
+        return _list_page(request, list_id, errors=refused, form={"name": "", "number": number},
+                          status_code=422)
     try:
         with smscope.db.transaction() as session:
             contact, added = book.add_to_list(session, list_id, number,

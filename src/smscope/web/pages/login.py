@@ -26,6 +26,7 @@ from smscope.web.auth import (
     set_session_cookie,
     smscope_of,
 )
+from smscope.web.pages._forms import nul_error
 from smscope.web.pages._render import redirect, render
 
 __all__ = ["router"]
@@ -68,7 +69,12 @@ def login(request: Request, email: str = Form(""), password: str = Form(""),
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not hmac.compare_digest(csrf_token.encode(), expected.encode()):
         raise CsrfError("This login form has expired: reload the page and log in again.")
+    refused = nul_error({"email": email, "password": password, "next": next},
+                        {"email": "The e-mail address", "password": "The password"})
     target = safe_next(next)
+    if refused:
+        return _login_page(request, next_=target, email=email, error=refused,
+                           status_code=422)
     address = (request.client.host if request.client else "")[:64]
     email = email.strip().lower()[:254]
     now = utcnow()

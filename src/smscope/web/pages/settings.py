@@ -20,7 +20,7 @@ from smscope.errors import ConfigError, SmscopeError
 from smscope.output import credits_text
 from smscope.pricing import load_price_table, remove_price, set_price
 from smscope.web.auth import Login, signed_in, smscope_of
-from smscope.web.pages._forms import admin_only, form_of
+from smscope.web.pages._forms import admin_only, form_of, nul_error, nul_errors
 from smscope.web.pages._render import redirect, render
 
 __all__ = ["router"]
@@ -162,6 +162,11 @@ async def save_section(request: Request, section: str,
         raise NotFoundError(f"there is no settings section {section!r}")
     form = await form_of(request)
     smscope = smscope_of(request)
+    refused = nul_errors({k: v for k, v in form.items() if k != "csrf_token"},
+                         [f"{section}.{key}" for key in layered.EDITABLE[section]])
+    if refused:
+        values = {k: v for k, v in form.items() if k.startswith(section + ".")}
+        return _page(request, errors=refused, values=values, status_code=422)
     current = smscope.config
     changes: dict[str, Any] = {}
     for key in layered.EDITABLE[section]:
@@ -211,6 +216,11 @@ def reset_section(request: Request, section: str,
 async def save_window(request: Request, login: Login = Depends(admin_only)) -> Response:
     form = await form_of(request)
     smscope = smscope_of(request)
+    refused = nul_errors({k: v for k, v in form.items() if k != "csrf_token"},
+                         ["country", "start", "end"])
+    if refused:
+        return _page(request, errors={f"window.{k}": v for k, v in refused.items()},
+                     values={f"window.{k}": v for k, v in form.items()}, status_code=422)
     country = form.get("country", "").strip().upper()
     days = [d for d in WEEKDAYS if form.get(f"day_{d}")]
     values = {"days": days, "start": form.get("start", "").strip() or "00:00",
@@ -248,6 +258,11 @@ def remove_window(request: Request, country: str,
 def save_price(request: Request, country: str = Form(""), price: str = Form(""),
                login: Login = Depends(admin_only)) -> Response:
     smscope = smscope_of(request)
+    refused = nul_errors({"country": country, "price": price}, ["country", "price"])
+    if refused:
+        return _page(request, errors={f"price.{k}": v for k, v in refused.items()},
+                     values={"price.country": country, "price.price": price},
+                     status_code=422)
     try:
         with smscope.db.transaction() as session:
             amount: Decimal = set_price(session, country or "?", price.strip() or "?")
@@ -279,6 +294,10 @@ def test_email(request: Request, to: str = Form(""),
                login: Login = Depends(admin_only)) -> Response:
     from smscope.reports.share import send_test_email
 
+    refused = nul_error({"to": to}, {"to": "The test e-mail's address"})
+    if refused:
+        return redirect("/settings#smtp", flash=("error", f"The test e-mail was not sent: "
+                                                          f"{refused}"))
     try:
         address = send_test_email(smscope_of(request).config, to or login.email)
     except SmscopeError as exc:

@@ -32,6 +32,7 @@ from smscope.reports.pdf import pdf_from_stats
 from smscope.reports.share import share_statistics
 from smscope.reports.stats import GROUPINGS, MAX_DAYS, ensure_days, statistics
 from smscope.web.auth import Login, signed_in, smscope_of, writer_form
+from smscope.web.pages._forms import nul_error, nul_errors
 from smscope.web.pages._render import (
     PRINT_HEADERS,
     addresses_of,
@@ -69,8 +70,10 @@ def _day(value: str, label: str, errors: dict[str, str], field: str) -> date | N
 def read_form(form: Mapping[str, str], zone: ZoneInfo) -> tuple[dict[str, Any], dict[str, str]]:
     """The range and grouping asked for (defaults: the last 30 days by day) and the
     error of each wrong field."""
-    errors: dict[str, str] = {}
+    errors = nul_errors(form, ("from", "to", "by"))
     today = datetime.now(zone).date()
+    if errors:
+        return {"from": today, "to": today, "by": "day"}, errors
     last = _day(form["to"], "To", errors, "to") if form["to"].strip() else today
     first = (_day(form["from"], "From", errors, "from") if form["from"].strip()
              else (last or today) - timedelta(days=DAYS - 1))
@@ -175,6 +178,10 @@ async def stats_share(request: Request, login: Login = Depends(writer_form)) -> 
     data = await request.form()
     form = {name: str(data.get(name, ""))[:40] for name in ("from", "to", "by")}
     back = "/stats?" + urlencode({k: v for k, v in form.items() if v.strip()})
+    raw = str(data.get("addresses", ""))
+    refused = nul_error({"addresses": raw}, {"addresses": "The addresses"})
+    if refused:
+        return redirect(back + "#share", flash=("error", refused))
     # reading the statistics is database work: off the event loop, like the sending
     stats = await asyncio.to_thread(_exported, request, form)
     if isinstance(stats, Response):
@@ -182,7 +189,7 @@ async def stats_share(request: Request, login: Login = Depends(writer_form)) -> 
     smscope = smscope_of(request)
     try:
         result = await asyncio.to_thread(
-            share_statistics, stats, addresses_of(str(data.get("addresses", ""))),
+            share_statistics, stats, addresses_of(raw),
             config=smscope.config, now=utcnow())
     except SmscopeError as exc:
         return redirect(back + "#share", flash=("error", str(exc)[:1500]))

@@ -11,6 +11,7 @@ from smscope.accounts import tokens as api_tokens
 from smscope.db.types import utcnow
 from smscope.errors import SmscopeError
 from smscope.web.auth import Login, own_form, signed_in, smscope_of
+from smscope.web.pages._forms import nul_error
 from smscope.web.pages._render import redirect, render
 
 __all__ = ["router"]
@@ -35,6 +36,9 @@ def tokens_page(request: Request, login: Login = Depends(signed_in)) -> Response
 @router.post("/tokens", include_in_schema=False)
 def create_token(request: Request, name: str = Form(""),
                  login: Login = Depends(own_form)) -> Response:
+    refused = nul_error({"name": name}, {"name": "The token's name"})
+    if refused:
+        return _page(request, login, error=refused, name=name, status_code=422)
     try:
         with smscope_of(request).db.transaction() as session:
             new = api_tokens.create_token(session, login.email, name=name)

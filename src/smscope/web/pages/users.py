@@ -8,7 +8,9 @@ from starlette.responses import Response
 
 from smscope.accounts import users as accounts
 from smscope.errors import SmscopeError
+from smscope.inputs import refuse_nul
 from smscope.web.auth import Login, admin_form, admin_page, smscope_of
+from smscope.web.pages._forms import nul_error
 from smscope.web.pages._render import redirect, render
 
 __all__ = ["router"]
@@ -34,6 +36,12 @@ def users_page(request: Request, login: Login = Depends(admin_page)) -> Response
 @router.post("/users", include_in_schema=False)
 def create_user(request: Request, email: str = Form(""), role: str = Form("member"),
                 password: str = Form(""), login: Login = Depends(admin_form)) -> Response:
+    refused = nul_error({"email": email, "role": role, "password": password},
+                        {"email": "The e-mail address", "role": "The role",
+                         "password": "The password"})
+    if refused:
+        return _page(request, error=refused, form={"email": email, "role": role},
+                     status_code=422)
     chosen = password or accounts.generate_password()
     try:
         with smscope_of(request).db.transaction() as session:
@@ -49,6 +57,9 @@ def create_user(request: Request, email: str = Form(""), role: str = Form("membe
 @router.post("/users/{user_id}/role", include_in_schema=False)
 def change_role(request: Request, user_id: int, role: str = Form(""),
                 login: Login = Depends(admin_form)) -> Response:
+    refused = nul_error({"role": role}, {"role": "The role"})
+    if refused:
+        return redirect("/users", flash=("error", refused))
     try:
         with smscope_of(request).db.transaction() as session:
             user = accounts.set_role(session, user_id, role)
@@ -61,6 +72,7 @@ def change_role(request: Request, user_id: int, role: str = Form(""),
 @router.post("/users/{user_id}/active", include_in_schema=False)
 def change_active(request: Request, user_id: int, active: str = Form(""),
                   login: Login = Depends(admin_form)) -> Response:
+    refuse_nul(active, "The form's field 'active'")  # a hidden field: the 400 page
     try:
         with smscope_of(request).db.transaction() as session:
             user = accounts.set_active(session, user_id, active == "1")

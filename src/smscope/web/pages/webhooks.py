@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from smscope.errors import SmscopeError
 from smscope.web.auth import Login, admin_form, admin_page, smscope_of
+from smscope.web.pages._forms import nul_error
 from smscope.web.pages._render import redirect, render
 from smscope.webhooks import endpoints as hooks
 from smscope.webhooks.endpoints import DELIVERY_STATES
@@ -37,6 +38,11 @@ def webhooks_page(request: Request, login: Login = Depends(admin_page)) -> Respo
 def add_webhook(request: Request, url: str = Form(""), campaign_id: str = Form(""),
                 secret: str = Form(""), login: Login = Depends(admin_form)) -> Response:
     form = {"url": url, "campaign_id": campaign_id}
+    refused = nul_error({"url": url, "campaign_id": campaign_id, "secret": secret},
+                        {"url": "The URL", "campaign_id": "The campaign",
+                         "secret": "The secret"})
+    if refused:
+        return _page(request, error=refused, form=form, status_code=422)
     campaign = campaign_id.strip()
     if campaign and not (campaign.isascii() and campaign.isdigit() and int(campaign) < 2**31):
         return _page(request, error=f"campaign {campaign_id!r}: give a campaign's number, "
@@ -67,10 +73,14 @@ def remove_webhook(request: Request, endpoint_id: int,
 @router.get("/webhooks/deliveries", include_in_schema=False)
 def deliveries_page(request: Request, endpoint: str = "", state: str = "", cursor: str = "",
                     login: Login = Depends(admin_page)) -> Response:
-    error = ""
+    error = nul_error({"endpoint": endpoint, "state": state, "cursor": cursor},
+                      {"endpoint": "The webhook filter", "state": "The state filter",
+                       "cursor": "The page's link"})
     chosen = endpoint.strip()
     endpoint_id = None
-    if chosen:
+    if error:
+        pass  # a NUL character: nothing is looked up
+    elif chosen:
         if chosen.isascii() and chosen.isdigit() and int(chosen) < 2**31:
             endpoint_id = int(chosen)
         else:
