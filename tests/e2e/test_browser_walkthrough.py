@@ -225,3 +225,58 @@ def test_a_walk_through_the_ui(browser: Any, site: Site, shots: Path) -> None:
     finally:
         for tab in (reader, admin, stranger):
             tab.close()
+
+
+def test_the_navigation_by_keyboard_on_a_phone_and_without_javascript(
+        browser: Any, tmp_path: Path, sqlite_template: Path, shots: Path) -> None:
+    """The main navigation is plain links: with JavaScript off, a laptop shows every
+    section's pages in one row, the keyboard reaches them in order, and a phone shows
+    the sections as tabs over the current section's pages, without scrolling sideways."""
+    site = Site(tmp_path / "nav.db", sqlite_template)  # its own: no throttled address
+    context = browser.new_context(locale="fr-FR", viewport=LAPTOP, java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.goto(site.url + "/login")
+        page.fill("#email", "admin@example.com")
+        page.fill("#password", PASSWORD)
+        page.click("#login-submit")
+        page.wait_for_url(site.url + "/")
+        links = page.locator("nav[aria-label=Main] .section a")
+        assert links.count() == 14
+        assert len({round(box["y"]) for box in
+                    (links.nth(i).bounding_box() for i in range(14))}) == 1  # one row
+        assert page.locator("nav[aria-label=Main] .sections").is_hidden()
+
+        # the keyboard: the skip link first, then the bar, then the pages in order
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+        visited = []
+        for _ in range(20):
+            page.keyboard.press("Tab")
+            visited.append(page.evaluate("document.activeElement.textContent.trim()"))
+        assert visited[visited.index("Dashboard"):visited.index("API tokens") + 1] == [
+            "Dashboard", "Campaigns", "Monitoring", "Statistics", "Contacts", "Lists",
+            "Imports", "Blacklist", "Credits", "Connectors", "Settings", "Webhooks",
+            "Users", "API tokens"]
+        while page.evaluate("document.activeElement.textContent") != "Blacklist":
+            page.keyboard.press("Shift+Tab")
+        page.keyboard.press("Enter")
+        page.wait_for_url(site.url + "/blacklist")
+        assert page.inner_text("nav [aria-current=page]") == "Blacklist"
+
+        # a phone: the sections as tabs, the current one's pages under them
+        page.set_viewport_size(PHONE)
+        assert page.locator(".sections a").all_inner_texts() == [
+            "Sending", "Audience", "Admin"]
+        assert page.inner_text(".sections [aria-current=true]") == "Audience"
+        assert page.locator(".section a:visible").all_inner_texts() == [
+            "Contacts", "Lists", "Imports", "Blacklist"]
+        page.click(".sections >> text=Admin")
+        page.wait_for_url(site.url + "/credits")
+        assert page.locator(".section a:visible").all_inner_texts() == [
+            "Credits", "Connectors", "Settings", "Webhooks", "Users", "API tokens"]
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        page.screenshot(path=str(shots / "navigation-phone.png"))
+    finally:
+        context.close()
+        site.close()
