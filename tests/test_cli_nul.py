@@ -37,7 +37,7 @@ INVOCATIONS: dict[str, list[tuple[str, str | None]]] = {
     "measure": [("MESSAGE", "Bonjour"), ("--to", "+33612000001"),
                 ("--default-region", "FR")],
     "stats": [("--from", "2030-01-01"), ("--to", "2030-01-31"), ("--by", "day"),
-              ("--csv", "stats.csv")],
+              ("--csv", "stats.csv"), ("--pdf", "stats.pdf")],
     "contacts import": [("FILE", "contacts.csv"), ("--list", "customers"),
                         ("--default-region", "FR"), ("--delimiter", ","),
                         ("--phone-column", "phone"), ("--map", "prenom=first_name"),
