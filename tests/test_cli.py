@@ -288,3 +288,21 @@ def test_rejects_header_is_neutralised_too(smscope, tmp_path: Path) -> None:
     smscope("contacts", "import", "evil.csv", "--list", "x", "--rejects", "r.csv")
     header = (tmp_path / "r.csv").read_text(encoding="utf-8-sig").splitlines()[0]
     assert header.startswith("phone,'=cmd")
+
+
+def test_control_characters_in_names_reach_the_terminal_as_visible_escapes(
+        smscope, tmp_path: Path) -> None:
+    """A name from a CSV file (or the web app) holding a terminal escape sequence is
+    shown escaped: listing contacts must not retitle or clear the reader's terminal."""
+    path = tmp_path / "evil.csv"
+    path.write_text("phone,first_name\n+33612345678,\x1b]0;pwned\x07Ana\x1b[2J\n",
+                    encoding="utf-8")
+    assert smscope("contacts", "import", str(path), "--list", "l").code == 0
+    listed = smscope("contacts", "list")
+    assert listed.code == 0, listed.err
+    assert "\x1b" not in listed.out and "\x07" not in listed.out
+    assert "\\x1b]0;pwned\\x07Ana\\x1b[2J" in listed.out
+    # the JSON keeps the name exactly, escaped the JSON way
+    as_json = smscope("contacts", "list", "--json")
+    assert as_json.json()["items"][0]["first_name"] == "\x1b]0;pwned\x07Ana\x1b[2J"
+    assert "\x1b" not in as_json.out

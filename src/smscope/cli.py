@@ -19,7 +19,6 @@ from typing import Annotated, Any
 
 import click
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -36,12 +35,12 @@ from smscope.contacts import book
 from smscope.contacts.importer import import_contacts
 from smscope.errors import SmscopeError, UsageError
 from smscope.inputs import NUL, NulCharacterError, has_nul
-from smscope.output import credits_text, local_time, print_json
+from smscope.output import SafeConsole, credits_text, local_time, print_json
 from smscope.pricing import CreditBank, remove_price, set_price
 
-err = Console(stderr=True, highlight=False, markup=False)
+err = SafeConsole(stderr=True, highlight=False, markup=False)
 # Piped output is not cut at 80 columns: tables keep whole dates and numbers.
-out = Console(highlight=False, markup=False, width=None if sys.stdout.isatty() else 200)
+out = SafeConsole(highlight=False, markup=False, width=None if sys.stdout.isatty() else 200)
 
 app = typer.Typer(
     name="smscope",

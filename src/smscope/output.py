@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 import sys
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from rich.console import Console
+from rich.text import Text
 
 
 def json_default(value: Any) -> Any:
@@ -54,3 +58,23 @@ def credits_text(value: Decimal) -> str:
     """Credits for people: no useless trailing zeros (``12.5``, ``3``)."""
     text = format(value.normalize(), "f")
     return text
+
+
+#: control characters a terminal would act on (escape sequences, bells, backspaces…):
+#: C0 but tab and newline, DEL, C1
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _visible(match: re.Match[str]) -> str:
+    return f"\\x{ord(match.group()):02x}"
+
+
+class SafeConsole(Console):
+    """The CLI's console: every string it prints (tables, lines) shows its control
+    characters as ``\\x1b``-style escapes. Names, texts and replies come from web users,
+    CSV files and phones; an escape sequence in one must not clear, retitle or rewrite
+    the terminal of whoever lists them. ``--json`` output is JSON-escaped already."""
+
+    def render_str(self, text: str, **kwargs: Any) -> Text:
+        return super().render_str(_CONTROL.sub(_visible, text), **kwargs)
+
