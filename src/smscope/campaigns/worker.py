@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import json
 import logging
 import os
 import socket
@@ -41,7 +39,7 @@ from smscope.campaigns import dispatch, service
 from smscope.campaigns.dispatch import Claimed
 from smscope.connectors.registry import settings_of, sync_config_connectors
 from smscope.connectors.session import ConnectorInfo, ConnectorSession
-from smscope.db.tables import Connector, Price, Setting
+from smscope.db.tables import Connector
 from smscope.db.types import utcnow
 from smscope.errors import SmscopeError
 from smscope.receipts.ingest import Ingest
@@ -57,24 +55,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-#: seconds between two attempts to open the sessions after a change left none usable
-RETRY_OPEN = 5.0
-
-
-def _fingerprint(session: Any) -> str:
-    """A digest of what a worker reads when it opens: the connectors, the prices and
-    the settings edited in smscope. Small tables, read every few seconds."""
-    rows = [
-        [(c.id, c.name, c.type, c.enabled, c.settings, c.mapping)
-         for c in session.scalars(select(Connector).order_by(Connector.id))],
-        [(p.country, str(p.credits))
-         for p in session.scalars(select(Price).order_by(Price.country))],
-        [(e.key, e.value) for e in session.scalars(select(Setting).order_by(Setting.key))],
-    ]
-    data = json.dumps(rows, sort_keys=True, default=str).encode()
-    return hashlib.sha256(data).hexdigest()
-
-
 class Worker:
     """Runs until ``stop`` is set. ``campaign_id`` limits it to one campaign (what
     ``campaign send --wait`` does); otherwise it serves every enabled connector."""
@@ -82,7 +62,7 @@ class Worker:
     def __init__(self, app: Smscope, *, campaign_id: int | None = None,
                  worker_id: str | None = None, poll: float = 0.2,
                  housekeeping: float = 1.0, clock: Callable[[], datetime] = utcnow,
-                 drain: float = 30.0, watch: float = 5.0) -> None:
+                 drain: float = 30.0) -> None:
         self.app = app
         self.campaign_id = campaign_id
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
@@ -90,8 +70,6 @@ class Worker:
         self.housekeeping_interval = housekeeping
         #: seconds a stopping worker waits for the batches in hand to be recorded
         self.drain = drain
-        #: seconds between two looks for changed connectors or settings
-        self.watch = watch
         self.clock = clock
         self.sessions: dict[int, ConnectorSession] = {}
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="smscope-db")
@@ -100,12 +78,8 @@ class Worker:
         self.errors: list[str] = []
         self._checkpoints = False
         self._receipts_at = -1.0
-        #: set when the worker stops or reopens: dispatch takes no new batch
+        #: set when the worker stops: dispatch takes no new batch
         self._stopping = asyncio.Event()
-        #: set when the connectors or settings in the database changed
-        self._changed = asyncio.Event()
-        #: what those were when the sessions opened (:func:`_fingerprint`)
-        self._seen = ""
 
     async def _in_db(self, fn: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._db, fn, *args)
@@ -123,7 +97,6 @@ class Worker:
                     raise SmscopeError(f"campaign {self.campaign_id} has no connector")
                 stmt = stmt.where(Connector.id == campaign.connector_id)
             rows = list(session.scalars(stmt))
-            self._seen = _fingerprint(session)
             return [ConnectorInfo(row.id, row.name, row.type, settings_of(row),
                                   StatusMapping.from_overrides(row.mapping or {}))
                     for row in rows if row.type in ("smpp", "simulator", "http")]
@@ -168,82 +141,43 @@ class Worker:
         second): the webhooks then give way (:class:`~smscope.webhooks.runner.GiveWay`)."""
         return time.monotonic() - self._receipts_at < 0.25
 
-    async def _close_sessions(self) -> None:
+    async def close(self) -> None:
         for session in self.sessions.values():
             with contextlib.suppress(Exception):
                 await session.close()
         self.sessions.clear()
+        self._db.shutdown(wait=True)
         if self._checkpoints:
             self._checkpoints = False
             self.app.db.stop_checkpoints()
 
-    async def close(self) -> None:
-        await self._close_sessions()
-        self._db.shutdown(wait=True)
-
     # -- running ----------------------------------------------------------------------
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Open, work until ``stop`` is set, close.
-
-        When the connectors, the prices or the settings change in the database (the
-        web app's pages, the CLI), the worker finishes the batches in hand, closes its
-        sessions and opens them again with the new values: no restart needed.
-        """
+        """Open, work until ``stop`` is set, close."""
         try:
             await self.open()
         except BaseException:
             await self.close()
             raise
-        try:
-            while True:
-                await self._work(stop)
-                if stop.is_set() or not await self._reopen(stop):
-                    return
-        finally:
-            await self.close()
-
-    async def _work(self, stop: asyncio.Event) -> None:
-        """Send and receive until ``stop`` is set or the settings change; then let each
-        connector finish the batch in hand (its submits answered and recorded), so that
-        no message is left in doubt — the sessions keep storing receipts meanwhile —
-        and close the sessions."""
-        self._stopping, self._changed = asyncio.Event(), asyncio.Event()
         dispatching = [asyncio.create_task(self._dispatch(s)) for s in self.sessions.values()]
         tasks = [*dispatching, asyncio.create_task(self._housekeeping(stop)),
                  asyncio.create_task(self.webhooks().run())]
-        ends = [asyncio.create_task(stop.wait()), asyncio.create_task(self._changed.wait())]
         try:
-            await asyncio.wait(ends, return_when=asyncio.FIRST_COMPLETED)
+            await stop.wait()
+            # a graceful stop: each connector finishes the batch in hand (its submits
+            # answered and recorded), so that no message is left in doubt; the
+            # sessions keep storing receipts meanwhile
             self._stopping.set()
             await asyncio.wait(dispatching, timeout=self.drain)
         finally:
             self._stopping.set()
-            for task in (*tasks, *ends):
+            for task in tasks:
                 task.cancel()
-            for task in (*tasks, *ends):
+            for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
-            await self._close_sessions()
-
-    async def _reopen(self, stop: asyncio.Event) -> bool:
-        """Read the settings again and open the sessions with them; retried every few
-        seconds while none can be opened. False if ``stop`` came first."""
-        log.warning("worker: connectors or settings changed; reopening with them")
-        while not stop.is_set():
-            try:
-                self.app.reload_settings()
-                self._prices = self.app.price_table()
-                self._windows = SendingWindows.from_config(self.app.config)
-                self.errors.clear()
-                await self.open()
-                return True
-            except SmscopeError as exc:
-                await self._close_sessions()
-                log.error("worker: %s; trying again in %g s", exc, RETRY_OPEN)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), RETRY_OPEN)
-        return False
+            await self.close()
 
     def webhooks(self) -> WebhookRunner:
         """The webhooks task of this worker (on its database thread)."""
@@ -302,21 +236,12 @@ class Worker:
                             config=self.app.config, now=self.clock())
 
     async def _housekeeping(self, stop: asyncio.Event) -> None:
-        watched = time.monotonic()
         while not stop.is_set():
             try:
                 await self._in_db(self._tidy)
-                if time.monotonic() - watched >= self.watch:
-                    watched = time.monotonic()
-                    if await self._in_db(self._settings_changed):
-                        self._changed.set()
             except Exception:
                 log.exception("worker: housekeeping failed")
             await asyncio.sleep(self.housekeeping_interval)
-
-    def _settings_changed(self) -> bool:
-        with self.app.db.session() as session:
-            return _fingerprint(session) != self._seen
 
     def _tidy(self) -> None:
         config, now = self.app.config, self.clock()
