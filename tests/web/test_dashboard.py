@@ -53,3 +53,10 @@ def test_the_dashboard_figures_are_the_reports(site) -> None:
         assert row[3:7] == [f"{report['rates'][k]:.1%}" for k in (
             "receipt_rate", "delivery_rate", "permanent_error_rate", "unsubscribe_rate")]
     assert "<b>ouverte</b>" not in page  # names are escaped
+
+
+def test_a_recent_campaign_opens_its_report(site) -> None:
+    campaign_id = sent_campaign(site.smscope.db)
+    client, _ = signed_in(site, "reader@example.com")
+    page = client.get("/").text
+    assert f'<a href="/campaigns/{campaign_id}">' in page.split('id="recent-campaigns"')[1]
