@@ -513,3 +513,14 @@ def test_single_messages_are_listed_apart_from_the_campaigns(any_site) -> None:
     assert f'href="/campaigns/{single_id}"' not in dashboard
     bad = client.get("/campaigns?show=nonsense")
     assert bad.status_code == 400 and "choose one of campaigns, single, all" in bad.text
+
+
+def test_the_preview_shows_only_contacts_who_will_get_the_text(site, engine) -> None:
+    from smscope.contacts import blacklist
+    with site.smscope.db.transaction() as session:
+        blacklist.add(session, number(1), reason="asked")
+    client, csrf = signed_in(site, "member@example.com")
+    counted = client.post("/api/v1/texts/segments", headers={"X-CSRF-Token": csrf},
+                          json={"text": "Bonjour {first_name}", "lists": ["clients"]}).json()
+    assert counted["recipients"] == 4
+    assert counted["preview"]["first_name"] == "Ana2"  # not Ana1, who is blacklisted

@@ -59,8 +59,10 @@ def _regions(session: Session, list_ids: list[int], numbers: Sequence[str],
 def _contact(session: Session, list_ids: list[int], offset: int) -> Contact | None:
     if not list_ids:
         return None
+    # the contacts the counter counts: active ones (a blacklisted or invalid contact
+    # gets no message, so its text is no preview)
     return session.scalar(
-        select(Contact).where(Contact.id.in_(
+        select(Contact).where(Contact.state == "active", Contact.id.in_(
             select(ListMember.contact_id).where(ListMember.list_id.in_(list_ids))))
         .order_by(Contact.id).offset(offset).limit(1))
 
