@@ -581,6 +581,22 @@ def simulator_command(
 # --------------------------------------------------------------------------- web
 
 
+def _elsewhere(public_url: str, port: int) -> bool:
+    """Whether tracked links under ``public_url`` name this machine on another port than
+    the one served (the default public_url is port 8000 on the loopback): their clicks
+    would reach another server, or none."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(public_url)
+    if parts.hostname not in ("127.0.0.1", "localhost", "::1"):
+        return False  # a public name: a proxy in front may well map it to this port
+    try:
+        named = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return False
+    return named != port
+
+
 @app.command("serve")
 def serve_command(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
@@ -595,9 +611,13 @@ def serve_command(
     web = create_app(smscope)
     sock = server.bind(host, port)
     bound = sock.getsockname()[1]
+    public = smscope.config.public_url.rstrip("/")
     err.print(f"smscope serving {smscope.db.display_url} on http://{host}:{bound} "
-              f"(tracked links: {smscope.config.public_url.rstrip('/')}/c/…); "
-              "Ctrl-C stops it", soft_wrap=True)
+              f"(tracked links: {public}/c/…); Ctrl-C stops it", soft_wrap=True)
+    if _elsewhere(public, bound):
+        err.print(f"smscope: warning: tracked links point to {public}, which is not this "
+                  f"server (port {bound}): set public_url in smscope.toml (or "
+                  "SMSCOPE_PUBLIC_URL) to the address phones reach it at", soft_wrap=True)
     try:
         server.serve(web, sock, access_log=_state.verbose)
     finally:

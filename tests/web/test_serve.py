@@ -38,6 +38,19 @@ def test_serve_answers_tracked_links_and_stops_on_sigterm(tmp_path: Path) -> Non
     assert process.returncode == 0, err
     assert out == b""
     assert f"on http://127.0.0.1:{port}" in err.decode()
+    # the default public_url names port 8000 on this machine: links would miss this server
+    assert (f"warning: tracked links point to http://127.0.0.1:8000, which is not this "
+            f"server (port {port})") in err.decode()
+
+
+def test_a_public_url_naming_this_server_or_a_public_host_gives_no_warning() -> None:
+    from smscope.cli import _elsewhere
+
+    assert not _elsewhere("http://127.0.0.1:8000", 8000)
+    assert not _elsewhere("http://localhost:9000/", 9000)
+    assert not _elsewhere("https://sms.example.com", 8000)  # a proxy maps it
+    assert _elsewhere("http://localhost", 8000)  # port 80
+    assert _elsewhere("http://127.0.0.1:8000", 8123)
 
 
 def test_serve_on_a_taken_port_is_one_clear_line(smscope) -> None:
