@@ -9,7 +9,7 @@ rows, writing its progress to the ``imports`` row, which the import's page and
 shared, sessions are not); the temporary file is removed when it ends.
 
 When the server stops, the imports still running stop between two chunks (what is
-committed stays) and are recorded ``failed`` with a message saying how many rows were
+committed stays) and are recorded ``failed`` with a message saying how much of the file was
 read and that importing the same file again finishes the job: a contact already
 imported is updated, not duplicated.
 """
