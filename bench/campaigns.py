@@ -473,6 +473,28 @@ async def _baseline_flood(sim: SimulatorProcess, count: int, window: int,
     return arrivals
 
 
+#: (start, end, receipts) of each receipts transaction of the worker, in order
+_SPANS: list[tuple[float, float, int]] = []
+
+
+def _say_transactions(label: str, spans: list[tuple[float, float, int]],
+                      cpu_per_receipt: float) -> None:
+    """How the database thread spent the flood: the share of it inside receipt
+    transactions, the gaps between two, their sizes, and their wall time per receipt
+    against the thread's CPU time (the difference: waits for the interpreter lock)."""
+    if len(spans) < 2:
+        return
+    busy = sum(end - start for start, end, _ in spans)
+    wall = spans[-1][1] - spans[0][0]
+    gaps = sorted(spans[n + 1][0] - spans[n][1] for n in range(len(spans) - 1))
+    sizes = sorted(count for _, _, count in spans)
+    say(f"   {label}: receipt transactions {100 * busy / wall:.0f} % of the flood, gaps "
+        f"between two: median {gaps[len(gaps) // 2] * 1e3:.2f} ms, 90th percentile "
+        f"{gaps[len(gaps) * 9 // 10] * 1e3:.2f} ms; receipts a transaction: median "
+        f"{sizes[len(sizes) // 2]} ({sizes[0]}–{sizes[-1]}); wall time a receipt "
+        f"{busy * 1e6 / sum(sizes):.1f} µs, of which CPU {cpu_per_receipt:.1f} µs")
+
+
 class _TimedWorker(Worker):
     """The real worker; only notes when each batch of receipts is committed."""
 
@@ -484,13 +506,12 @@ class _TimedWorker(Worker):
         await super().open()
         self.arrivals.start = time.perf_counter()
 
-    def _handler(self, store: Callable[[list[Any]], Any]) -> Any:
-        def timed(batch: list[Any]) -> Any:
-            result = store(batch)
-            if isinstance(result, IngestResult):
-                self.arrivals.add(result.stored)
-            return result
-        return super()._handler(timed)
+    def _store_receipts(self, ingest: Any, items: list[Any]) -> IngestResult:
+        t0 = time.perf_counter()
+        result = super()._store_receipts(ingest, items)
+        _SPANS.append((t0, time.perf_counter(), len(items)))
+        self.arrivals.add(result.stored)
+        return result
 
 
 def _unrecorded(app: Smscope, campaign_id: int) -> int:
@@ -582,6 +603,7 @@ async def _run_worker(app: Smscope, campaign_id: int, count: int, profile: Path 
                        time.process_time())
             db, loop, process = ((end - start) * 1e6 / arrivals.count
                                  for start, end in zip(cpu_start, cpu_end, strict=True))
+            _say_transactions(label, [sp for sp in _SPANS if sp[0] >= arrivals.start], db)
             say(f"   {label}: CPU per receipt during the flood: database thread {db:.1f} µs, "
                 f"event loop {loop:.1f} µs, whole process {process:.1f} µs")
         stop.set()

@@ -483,3 +483,53 @@ def test_receipt_flood_faster_than_the_handler_is_held_back_not_queued_without_b
             assert client.reconnects == 0
 
     run(body, timeout=30)
+
+
+def test_with_several_handovers_the_next_batch_is_handed_over_while_one_is_held() -> None:
+    async def body() -> None:
+        release = asyncio.Event()
+        batches: list[list[str]] = []
+
+        async def on_receipts(pdus: list[DeliverSM]) -> None:
+            batches.append([str(p.tlvs[Tag.RECEIPTED_MESSAGE_ID]) for p in pdus])
+            if len(batches) == 1:
+                await release.wait()  # the first batch is being stored
+
+        async with session(on_receipts=on_receipts, handovers=2) as (smsc, _client):
+            smsc.push(receipt("e1"))
+            while not batches:
+                await asyncio.sleep(0.01)
+            smsc.push(receipt("e2"))
+            # handed over while the first one is held, and answered on its own
+            await smsc.wait_for(lambda: len(smsc.deliver_resps) == 1)
+            assert batches == [["e1"], ["e2"]]
+            assert smsc.deliver_resps[0].sequence_number == 2
+            release.set()
+            await smsc.wait_for(lambda: len(smsc.deliver_resps) == 2)
+            assert all(r.command_status == 0 for r in smsc.deliver_resps)
+
+    run(body)
+
+
+def test_with_one_handover_the_next_batch_waits_for_the_last() -> None:
+    async def body() -> None:
+        release = asyncio.Event()
+        batches: list[list[str]] = []
+
+        async def on_receipts(pdus: list[DeliverSM]) -> None:
+            batches.append([str(p.tlvs[Tag.RECEIPTED_MESSAGE_ID]) for p in pdus])
+            if len(batches) == 1:
+                await release.wait()
+
+        async with session(on_receipts=on_receipts) as (smsc, _client):
+            smsc.push(receipt("g1"))
+            while not batches:
+                await asyncio.sleep(0.01)
+            smsc.push(receipt("g2"))
+            await asyncio.sleep(0.2)
+            assert batches == [["g1"]] and smsc.deliver_resps == []
+            release.set()
+            await smsc.wait_for(lambda: len(smsc.deliver_resps) == 2)
+            assert batches == [["g1"], ["g2"]]
+
+    run(body)

@@ -68,10 +68,13 @@ class ConnectorSession:
     """``await open()``, :attr:`client` to submit, ``await close()``."""
 
     def __init__(self, info: ConnectorInfo, *, on_receipts: DeliverHandler,
-                 on_mo: DeliverHandler, public_url: str | None = None) -> None:
+                 on_mo: DeliverHandler, public_url: str | None = None,
+                 handovers: int = 1) -> None:
         self.info = info
         self.public_url = public_url
         self.on_receipts = on_receipts
+        #: batches the handlers may hold at once (see SMPPClient)
+        self.handovers = handovers
         self.on_mo = on_mo
         self.simulator: Simulator | None = None
         self._client: Sender | None = None
@@ -108,7 +111,7 @@ class ConnectorSession:
             host, port, system_id, password, str(settings.get("system_type") or ""),
             bind=settings.get("bind") or "transceiver", window=info.window,
             rate=float(rate) if rate else None, receivers=info.receivers,
-            on_receipts=self.on_receipts, on_mo=self.on_mo)
+            on_receipts=self.on_receipts, on_mo=self.on_mo, handovers=self.handovers)
         try:
             await client.connect()
         except BaseException:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any, cast
 
@@ -50,8 +51,7 @@ def table_of(model: Any) -> Table:
 def update_by_id(session: Session, model: Any, columns: Sequence[str],
                  rows: Sequence[dict[str, Any]]) -> None:
     """``UPDATE <model> SET col = ?, … WHERE id = ?`` for each row (``_id``: the row's
-    id), in one statement on PostgreSQL, one DB-API executemany on SQLite (see
-    :meth:`Driver.update`)."""
+    id), in one statement (per 1,000 rows on SQLite; see :meth:`Driver.update`)."""
     if not rows:
         return
     table = table_of(model)
@@ -207,8 +207,9 @@ class Driver:
 
         On PostgreSQL one statement joining the rows given as one array per column:
         an executemany is a statement per row, each run by the server on its own
-        (about 100 µs a row there); on SQLite a statement per row costs a few
-        microseconds, through the DB-API's executemany."""
+        (about 100 µs a row there). On SQLite ``UPDATE … FROM (VALUES …)``, one
+        statement per 1,000 rows (see :meth:`_rows_at_once`); an id twice, row by
+        row (which row of a join wins is not defined)."""
         if not params:
             return
         columnar = self.postgresql and len({row[-1] for row in params}) == len(params)
@@ -228,6 +229,15 @@ class Driver:
             self._statements[key] = sql
         if columnar:
             self.execute(sql, _by_column(params, len(columns) + 1))
+        elif (not self.postgresql and _UPDATE_FROM and len(params) > 1
+              and len({row[-1] for row in params}) == len(params)):
+            q = self.quote
+            width = len(columns) + 1
+            head = (f"UPDATE {q(table.name)} SET "
+                    + ", ".join(f"{q(c)} = v.column{n + 1}" for n, c in enumerate(columns))
+                    + " FROM (VALUES ")
+            tail = f") AS v WHERE {q(table.name)}.{q('id')} = v.column{width}"
+            self._rows_at_once(head + _ROWS + tail, width, params)
         else:
             self.many(sql, params)
 
@@ -238,8 +248,8 @@ class Driver:
         ``conflict`` (a unique key), a row whose key exists adds its ``add`` columns to
         the stored ones, or is skipped when ``add`` is empty; returns the ``returning``
         columns of the rows inserted. On PostgreSQL one statement, the rows given as
-        one array per column (see :meth:`update`); on SQLite an executemany, or with
-        ``returning`` one statement per 1,000 rows."""
+        one array per column (see :meth:`update`); on SQLite a multi-row ``VALUES``,
+        one statement per 1,000 rows (see :meth:`_rows_at_once`)."""
         if not params:
             return []
         if self.postgresql and not returning and add:
@@ -262,7 +272,16 @@ class Driver:
             self.execute(sql, by_column)
             return []
         if form == "row":
-            self.many(sql, params)
+            if len(params) > 1 and not self.postgresql:
+                # on SQLite one statement for many rows (see _rows_at_once); a key twice
+                # is fine there: rows are inserted in turn, the second one adds
+                rows_sql = self._statements.get((*key[:1], "rows", *key[2:]))
+                if rows_sql is None:
+                    rows_sql = self._statements[(*key[:1], "rows", *key[2:])] = (
+                        self._insert_sql(table, columns, "rows", conflict, add, returning))
+                self._rows_at_once(rows_sql, len(columns), params)
+            else:
+                self.many(sql, params)
             return []
         one = f"({', '.join([self.mark] * len(columns))})"
         out: list[tuple[Any, ...]] = []
@@ -272,6 +291,22 @@ class Driver:
                 sql.replace(_ROWS, ", ".join([one] * len(chunk))),
                 [value for row in chunk for value in row]))
         return out
+
+    def _rows_at_once(self, sql: str, width: int, params: Sequence[Sequence[Any]]) -> None:
+        """``sql`` with its :data:`_ROWS` made of as many rows as ``params`` has (in
+        chunks of :data:`_ROWS_AT_ONCE`), run once per chunk: SQLite.
+
+        An executemany steps the statement once per row, and each step lets go of the
+        interpreter lock and takes it back. In a worker the event loop's thread wants
+        the lock meanwhile (it reads the next receipts), and every one of those hand
+        overs is a wait: one statement for a batch's rows is one. Measured in the
+        receipt flood (bench/README.md).
+        """
+        one = f"({', '.join([self.mark] * width)})"
+        for start in range(0, len(params), _ROWS_AT_ONCE):
+            chunk = params[start:start + _ROWS_AT_ONCE]
+            self.execute(sql.replace(_ROWS, ", ".join([one] * len(chunk))),
+                         [value for row in chunk for value in row])
 
     def _insert_sql(self, table: Table, columns: Sequence[str], form: str,
                     conflict: Sequence[str], add: Sequence[str],
@@ -359,6 +394,11 @@ _STATEMENTS: dict[tuple[type, str], dict[tuple[Any, ...], str]] = {}
 
 #: where the rows' places go in a multi-row insert of :meth:`Driver.insert`
 _ROWS = "<rows>"
+#: rows in one statement of :meth:`Driver._rows_at_once` (at most 9 columns so far: far
+#: below SQLite's limit of 32,766 parameters)
+_ROWS_AT_ONCE = 1000
+#: ``UPDATE … FROM`` (SQLite 3.33): older libraries update row by row
+_UPDATE_FROM = sqlite3.sqlite_version_info >= (3, 33)
 
 
 def _by_column(params: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:

@@ -346,6 +346,12 @@ class SMPPClient:
     ``reconnect_min`` seconds, doubling up to ``reconnect_max``. A part refused with
     ESME_RTHROTTLED or ESME_RMSGQFUL is sent again up to ``max_retries`` times, after
     ``retry_delay`` seconds doubling each time.
+
+    ``handovers``: how many batches may be with the handlers at once. With 1, the next
+    batch waits until the last one's handler returned; with more, a batch is handed
+    over as soon as it is there, so a handler that stores batches together (a group
+    commit, see :mod:`smscope.receipts.group`) finds the next one waiting the moment
+    it is free. Each batch is still answered only once its own handler returned.
     """
 
     def __init__(
@@ -368,6 +374,7 @@ class SMPPClient:
         on_receipts: DeliverHandler | None = None,
         on_mo: DeliverHandler | None = None,
         receivers: int = 1,
+        handovers: int = 1,
     ) -> None:
         if bind not in _ROLES:
             raise SMPPError(f"bind must be one of {', '.join(_ROLES)}, got {bind!r}")
@@ -395,6 +402,7 @@ class SMPPClient:
         self.retry_delay = retry_delay
         self.on_receipts = on_receipts
         self.on_mo = on_mo
+        self.handovers = max(1, handovers)
         # the extra receiver links are roles of their own: "rx2", "rx3"…
         self._roles = _ROLES[bind] + tuple(f"rx{n}" for n in range(2, receivers + 1))
         self._tx_role = next((r for r in self._roles if not r.startswith("rx")), None)
@@ -710,18 +718,36 @@ class SMPPClient:
 
     async def _dispatch_loop(self) -> None:
         assert self._inbox_event is not None
-        while True:
-            await self._inbox_event.wait()
-            self._inbox_event.clear()
-            while self._inbox:
-                batch = self._inbox[:MAX_BATCH]
-                del self._inbox[:MAX_BATCH]
-                self._room.set()
-                batch = [(link, pdu) for link, pdu in batch if link.alive]
-                receipts = [(lk, p) for lk, p in batch if is_receipt(p)]
-                mos = [(lk, p) for lk, p in batch if not is_receipt(p)]
-                await self._hand_over(receipts, self.on_receipts, "receipts")
-                await self._hand_over(mos, self.on_mo, "MO")
+        running: set[asyncio.Task[None]] = set()
+        try:
+            while True:
+                await self._inbox_event.wait()
+                self._inbox_event.clear()
+                while self._inbox:
+                    if len(running) >= self.handovers:
+                        await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+                        continue
+                    batch = self._inbox[:MAX_BATCH]
+                    del self._inbox[:MAX_BATCH]
+                    self._room.set()
+                    if self.handovers == 1:
+                        await self._hand_over_batch(batch)
+                        continue
+                    task = asyncio.create_task(self._hand_over_batch(batch))
+                    running.add(task)
+                    task.add_done_callback(running.discard)
+        finally:
+            # closing: a batch still with its handler is not acknowledged
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+
+    async def _hand_over_batch(self, batch: list[tuple[_Link, Delivered]]) -> None:
+        batch = [(link, pdu) for link, pdu in batch if link.alive]
+        receipts = [(lk, p) for lk, p in batch if is_receipt(p)]
+        mos = [(lk, p) for lk, p in batch if not is_receipt(p)]
+        await self._hand_over(receipts, self.on_receipts, "receipts")
+        await self._hand_over(mos, self.on_mo, "MO")
 
     async def _hand_over(
         self,
