@@ -6,7 +6,9 @@ one asyncio loop:
 * a dispatch loop per connector (:mod:`smscope.campaigns.dispatch`: claim, submit,
   record);
 * the receipt and reply handlers of each session (:class:`smscope.receipts.ingest.
-  Ingest`), awaited by the SMPP session before it acknowledges anything;
+  Ingest`), awaited by the SMPP session before it acknowledges anything; receipt
+  batches that come while one is stored are stored together, in the next
+  transaction (a group commit, :mod:`smscope.receipts.group`);
 * housekeeping every second: scheduled campaigns that are due start, messages past
   their validity expire, recent orphan receipts are matched again
   (:mod:`smscope.receipts.orphans`), finished campaigns complete;
@@ -56,8 +58,8 @@ __all__ = ["Worker"]
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-#: receipt batches an SMPP session may hand over at once: the next ones wait, read,
-#: while one is stored, and are then stored together (smscope.receipts.group)
+#: receipt batches an SMPP session may hand over at once: those that come while one
+#: is stored wait, and are then stored together (smscope.receipts.group)
 RECEIPT_HANDOVERS = 8
 
 
@@ -146,6 +148,7 @@ class Worker:
         return handle
 
     def _receipts_handler(self, ingest: Ingest) -> Callable[[list[Any]], Awaitable[None]]:
+        """The session's receipt handler: returns once its batch is committed."""
         group: GroupCommit[Any] = GroupCommit(
             functools.partial(self._store_receipts, ingest), self._db)
 
