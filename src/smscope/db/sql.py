@@ -212,12 +212,21 @@ class Driver:
         row (which row of a join wins is not defined)."""
         if not params:
             return
-        columnar = self.postgresql and len({row[-1] for row in params}) == len(params)
-        key = ("update", columnar, table.name, tuple(columns))
+        unique = len({row[-1] for row in params}) == len(params)
+        columnar = self.postgresql and unique
+        # on SQLite, several rows: UPDATE … FROM (VALUES …), where _ROWS goes
+        joined = not self.postgresql and _UPDATE_FROM and unique and len(params) > 1
+        key = ("update", columnar, joined, table.name, tuple(columns))
         sql = self._statements.get(key)
         if sql is None:
             q = self.quote
-            if columnar:
+            if joined:
+                width = len(columns) + 1
+                sql = (f"UPDATE {q(table.name)} SET "
+                       + ", ".join(f"{q(c)} = v.column{n + 1}" for n, c in enumerate(columns))
+                       + f" FROM (VALUES {_ROWS}) AS v "
+                       f"WHERE {q(table.name)}.{q('id')} = v.column{width}")
+            elif columnar:
                 sql = (f"UPDATE {q(table.name)} AS t SET "
                        + ", ".join(f"{q(c)} = v.{q(c)}" for c in columns)
                        + f" FROM {self._unnest(table, (*columns, 'id'))} "
@@ -229,15 +238,8 @@ class Driver:
             self._statements[key] = sql
         if columnar:
             self.execute(sql, _by_column(params, len(columns) + 1))
-        elif (not self.postgresql and _UPDATE_FROM and len(params) > 1
-              and len({row[-1] for row in params}) == len(params)):
-            q = self.quote
-            width = len(columns) + 1
-            head = (f"UPDATE {q(table.name)} SET "
-                    + ", ".join(f"{q(c)} = v.column{n + 1}" for n, c in enumerate(columns))
-                    + " FROM (VALUES ")
-            tail = f") AS v WHERE {q(table.name)}.{q('id')} = v.column{width}"
-            self._rows_at_once(head + _ROWS + tail, width, params)
+        elif joined:
+            self._rows_at_once(sql, len(columns) + 1, params)
         else:
             self.many(sql, params)
 
@@ -258,7 +260,12 @@ class Driver:
             columnar = len({tuple(row[n] for n in at) for row in params}) == len(params)
         else:
             columnar = self.postgresql
-        form = "columns" if columnar else "rows" if returning else "row"
+        # SQLite: one statement for many rows (see _rows_at_once; a key twice is fine
+        # there: rows are inserted in turn, the second one adds); PostgreSQL with a
+        # key twice: row by row
+        form = ("columns" if columnar
+                else "row" if not returning and (self.postgresql or len(params) == 1)
+                else "rows")
         key = ("insert", form, table.name, tuple(columns), tuple(conflict), tuple(add),
                tuple(returning))
         sql = self._statements.get(key)
@@ -272,41 +279,30 @@ class Driver:
             self.execute(sql, by_column)
             return []
         if form == "row":
-            if len(params) > 1 and not self.postgresql:
-                # on SQLite one statement for many rows (see _rows_at_once); a key twice
-                # is fine there: rows are inserted in turn, the second one adds
-                rows_sql = self._statements.get((*key[:1], "rows", *key[2:]))
-                if rows_sql is None:
-                    rows_sql = self._statements[(*key[:1], "rows", *key[2:])] = (
-                        self._insert_sql(table, columns, "rows", conflict, add, returning))
-                self._rows_at_once(rows_sql, len(columns), params)
-            else:
-                self.many(sql, params)
+            self.many(sql, params)
             return []
-        one = f"({', '.join([self.mark] * len(columns))})"
+        return self._rows_at_once(sql, len(columns), params)
+
+    def _rows_at_once(self, sql: str, width: int,
+                      params: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+        """``sql`` with its :data:`_ROWS` made of as many rows as ``params`` has (in
+        chunks of :data:`_ROWS_AT_ONCE`), run once per chunk; the rows it returns.
+
+        Rather than an executemany on SQLite: that steps the statement once per row,
+        and each step lets go of the interpreter lock and takes it back. In a worker
+        the event loop's thread wants the lock meanwhile (it decodes the next
+        receipts), and each hand over may be a wait; one statement is one. In the
+        receipt flood the gain was smaller than the noise between minutes
+        (bench/README.md); alone it costs the same CPU.
+        """
+        one = f"({', '.join([self.mark] * width)})"
         out: list[tuple[Any, ...]] = []
-        for start in range(0, len(params), 1000):
-            chunk = params[start:start + 1000]
+        for start in range(0, len(params), _ROWS_AT_ONCE):
+            chunk = params[start:start + _ROWS_AT_ONCE]
             out.extend(tuple(r) for r in self.rows(
                 sql.replace(_ROWS, ", ".join([one] * len(chunk))),
                 [value for row in chunk for value in row]))
         return out
-
-    def _rows_at_once(self, sql: str, width: int, params: Sequence[Sequence[Any]]) -> None:
-        """``sql`` with its :data:`_ROWS` made of as many rows as ``params`` has (in
-        chunks of :data:`_ROWS_AT_ONCE`), run once per chunk: SQLite.
-
-        An executemany steps the statement once per row, and each step lets go of the
-        interpreter lock and takes it back. In a worker the event loop's thread wants
-        the lock meanwhile (it reads the next receipts), and every one of those hand
-        overs is a wait: one statement for a batch's rows is one. Measured in the
-        receipt flood (bench/README.md).
-        """
-        one = f"({', '.join([self.mark] * width)})"
-        for start in range(0, len(params), _ROWS_AT_ONCE):
-            chunk = params[start:start + _ROWS_AT_ONCE]
-            self.execute(sql.replace(_ROWS, ", ".join([one] * len(chunk))),
-                         [value for row in chunk for value in row])
 
     def _insert_sql(self, table: Table, columns: Sequence[str], form: str,
                     conflict: Sequence[str], add: Sequence[str],
